@@ -1,0 +1,120 @@
+"""The application factory."""
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from .config import PROJECT_ROOT, DefaultConfig
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config=None, instance_path=None):
+    """Build the app: defaults -> instance/config.py -> environment -> ``test_config``."""
+    instance_path = instance_path or (test_config or {}).get("INSTANCE_PATH") or str(
+        PROJECT_ROOT / "instance"
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    config_module.load_environment(app.config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config_module.ensure_secret(app.config, app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'platform.db'}"
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
+    config_module.validate(app.config)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import cli, errors, i18n
+
+    errors.register(app)
+    i18n.register(app)
+    cli.register(app)
+    app.before_request(_name_the_actor)
+    app.after_request(_security_headers)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app):
+    from .auth.session import load_user
+    from .database import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            synchronous = app.config["SQLITE_SYNCHRONOUS"].upper()
+            if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+                raise config_module.ConfigError(f"SQLITE_SYNCHRONOUS={synchronous!r} is not valid")
+            configure_sqlite(db.engine, synchronous, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from .i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def _register_blueprints(app):
+    from nominations.views import bp as nominations_bp
+    from results.views import bp as results_bp
+    from review.views import bp as review_bp
+    from voting.views import bp as voting_bp
+
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .public import bp as public_bp
+
+    for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, results_bp):
+        app.register_blueprint(blueprint)
+
+    from nominations.cli import register as register_nomination_cli
+
+    register_nomination_cli(app)
+
+
+def _name_the_actor():
+    """Every change made by this request is logged against the signed-in user (or anonymous)."""
+    from .models.audit import set_actor
+
+    if current_user.is_authenticated:
+        set_actor(current_user.id, current_user.email)
+    else:
+        set_actor(None, f"anonymous@{request.remote_addr}")
+
+
+#: No inline script anywhere; styles and images only from this site.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,1 @@
+"""The organiser's campaign admin: campaigns, categories, rubrics, agency approval, audit log."""

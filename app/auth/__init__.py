@@ -1,0 +1,1 @@
+"""Sign-in, sign-out, agency registration and password reset for staff accounts."""

@@ -1,0 +1,145 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment, then a test dict.
+
+Every variable a deployment may set is listed in ``ENVIRONMENT_VARIABLES`` and documented in the
+README. Secrets come only from ``instance/`` or the environment, never from this file.
+"""
+import os
+import secrets
+from pathlib import Path
+
+#: The project's root folder (templates/, translations/ and demo/ live here).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The value no deployment may keep: create_app() refuses to run with it outside testing.
+INSECURE_SECRET = "insecure-dev-secret"
+
+
+class DefaultConfig:
+    """Values for the embedded profile (SQLite, in-memory rate limits, mail on the console)."""
+
+    APP_ENV = "development"  # or "production": then insecure settings are refused
+    SECRET_KEY = None  # read from the environment or instance/secret_key
+    SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/platform.db
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: SQLite only: PRAGMA synchronous. FULL survives a power cut, not only a killed process.
+    SQLITE_SYNCHRONOUS = "FULL"
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # Sessions and cookies (RELIABILITY.md §6): staff sessions are short and never remembered.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (see validate())
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    WTF_CSRF_TIME_LIMIT = 3600
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    # Rate limits (Flask-Limiter): moving windows, so no double burst at a window's edge.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Per client IP, on every sign-in attempt.
+    LOGIN_LIMIT_PER_IP = "30/minute;300/hour"
+    #: Failed sign-ins per account before it is refused for a while (ASVS V2.2.1: <= 100/hour).
+    LOGIN_FAILURES_PER_ACCOUNT = "10/hour"
+    #: Registrations and password-reset requests per client IP.
+    ACCOUNT_REQUEST_LIMIT_PER_IP = "10/hour"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted.
+    TRUSTED_PROXIES = 0
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+    # Mail: "console" logs each message; "smtp" sends it.
+    MAIL_BACKEND = "console"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
+    MAIL_DEFAULT_SENDER = "noreply@localhost"
+    #: Absolute URL of the site, used in links inside mails (password reset, approval).
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    PASSWORD_RESET_MAX_AGE = 3600
+    ADMIN_PAGE_SIZE = 25
+    PUBLIC_PAGE_SIZE = 24
+
+
+#: Variables read from the environment without a prefix, with the type each is parsed as.
+#: Any other setting can be given as FLASK_<NAME> (Flask's from_prefixed_env()).
+ENVIRONMENT_VARIABLES = {
+    "APP_ENV": str,
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "TRUSTED_PROXIES": int,
+    "MAIL_BACKEND": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_DEFAULT_SENDER": str,
+    "PUBLIC_BASE_URL": str,
+}
+
+
+def _parse(kind, raw):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def load_environment(config, environ=os.environ):
+    """Copy the documented unprefixed variables from ``environ`` into ``config``."""
+    for name, kind in ENVIRONMENT_VARIABLES.items():
+        if name in environ and environ[name] != "":
+            key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
+            config[key] = _parse(kind, environ[name])
+
+
+def ensure_secret(config, instance_path):
+    """Give the app a SECRET_KEY: from config, else from ``instance/secret_key``.
+
+    Outside production a missing file is created with a fresh random key (mode 0600), so that a
+    newcomer's ``make run`` needs no set-up; in production the key must be given explicitly.
+    """
+    if config.get("SECRET_KEY"):
+        return
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        config["SECRET_KEY"] = path.read_text().strip()
+        return
+    if config.get("APP_ENV") == "production":
+        return  # validate() refuses to start
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    config["SECRET_KEY"] = path.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def validate(config):
+    """Refuse settings that must never reach production."""
+    if config.get("TESTING"):
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == INSECURE_SECRET:
+        raise ConfigError("SECRET_KEY is missing or the insecure default; set it in the environment")
+    if config.get("APP_ENV") == "production":
+        if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI is memory:// in production: each worker would count alone; "
+                "use redis://"
+            )
+        if not config.get("SESSION_COOKIE_SECURE"):
+            raise ConfigError("SESSION_COOKIE_SECURE must be true in production (HTTPS)")

@@ -1,0 +1,77 @@
+"""Friendly error pages in the visitor's language, and JSON for the API."""
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please check what you sent.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist, or it is not public.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("Conflict"), _l("This was changed by someone else or already done.")),
+    413: (_l("Too large"), _l("What you sent is larger than the site accepts.")),
+    429: (
+        _l("Too many requests"),
+        _l("You have tried too often. Please wait a moment and try again."),
+    ),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("This service is briefly unavailable. Please try again in a minute."),
+    ),
+}
+
+
+def wants_json():
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    )
+
+
+def render_error(code, detail=None, headers=None):
+    title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    if wants_json():
+        body = {"error": {"code": code, "title": str(title), "message": str(detail or message)}}
+        response = jsonify(body)
+    else:
+        response = render_template(
+            "errors/error.html", code=code, title=title, message=detail or message
+        )
+    return response, code, headers or {}
+
+
+def _http_error(error: HTTPException):
+    headers = {}
+    if error.code == 429:
+        retry = getattr(error, "retry_after", None)
+        if retry is not None:
+            headers["Retry-After"] = str(int(retry))
+    detail = error.description if getattr(error, "show_description", False) else None
+    return render_error(error.code or 500, detail, headers)
+
+
+def _csrf_error(error: CSRFError):
+    log.warning("CSRF refused on %s %s: %s", request.method, request.path, error.description)
+    return render_error(
+        400, _l("This form has expired or was not sent from this site. Please reload and try again.")
+    )
+
+
+def _server_error(error):
+    db.session.rollback()
+    original = getattr(error, "original_exception", None) or error
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return render_error(500)
+
+
+def register(app):
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _server_error)

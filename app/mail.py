@@ -1,0 +1,92 @@
+"""Outgoing mail through one sender chosen by configuration: ``console`` or ``smtp``.
+
+Mail that belongs to a change (an approval, a password reset) is queued on the database session
+with ``queue_mail`` and leaves only when that transaction commits: a rolled-back change sends
+nothing.
+"""
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KEY = "mail_outbox"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+class MailError(RuntimeError):
+    """The configured sender could not deliver a message."""
+
+
+def _build(mail, sender):
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid()
+    message.set_content(mail.body)
+    return message
+
+
+def send_mail(mail, config=None):
+    """Deliver ``mail`` now with the configured backend."""
+    config = config or current_app.config
+    backend = config["MAIL_BACKEND"]
+    message = _build(mail, config["MAIL_DEFAULT_SENDER"])
+    if backend == "console":
+        log.info("mail to %s: %s\n%s", mail.to, mail.subject, mail.body)
+        return message
+    if backend != "smtp":
+        raise MailError(f"unknown MAIL_BACKEND {backend!r}")
+    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+    try:
+        if config["MAIL_USE_SSL"]:
+            client = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        with client:
+            if config["MAIL_USE_TLS"]:
+                client.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"could not send mail to {mail.to}: {error}") from error
+    return message
+
+
+def queue_mail(session, to, subject, body):
+    """Send a mail once ``session`` commits (not at all if it rolls back)."""
+    session.info.setdefault(OUTBOX_KEY, []).append(Mail(str(to), str(subject), str(body)))
+
+
+@event.listens_for(Session, "after_commit")
+def _flush_outbox(session):
+    outbox = session.info.pop(OUTBOX_KEY, [])
+    for mail in outbox:
+        try:
+            send_mail(mail)
+        except MailError:
+            # The change is committed; a lost mail must not undo it, but it must be seen.
+            log.exception("mail not delivered: %s", mail.subject)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_outbox(session):
+    session.info.pop(OUTBOX_KEY, None)

@@ -1,0 +1,1 @@
+"""Nomination intake: entries, kind-specific forms, attachments, moderation, public gallery."""

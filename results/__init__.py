@@ -1,0 +1,1 @@
+"""Results: ranking, snapshots and publication, exports, anthology and service cards."""

@@ -1,0 +1,1 @@
+"""Expert review: panels, assignment, conflicts, rubric scoring, expert-score aggregation."""
