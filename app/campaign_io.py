@@ -228,8 +228,8 @@ def _windows(mapper, section, path, tz_name, problems, lines):
             continue
         _check_keys(window, ("opens", "closes"), wpath, problems, lines)
         for edge in ("opens", "closes"):
-            if edge in window:
-                mapper.put(f"{phase}_{edge}", _time_value(window[edge], tz_name), wpath + (edge,))
+            value = _time_value(window[edge], tz_name) if edge in window else None
+            mapper.put(f"{phase}_{edge}", value, wpath + (edge,))
 
 
 def _form_problems(form, mapper, lines, problems):
@@ -255,10 +255,7 @@ def _campaign_form(data, lines, problems):
                 | set(SECTIONS), (), problems, lines)
     tz_name = data.get("timezone") or "Asia/Shanghai"
     for key, field_name in CAMPAIGN_KEYS.items():
-        if key in data:
-            mapper.put(field_name, _form_value(data[key]), (key,))
-        else:
-            mapper.paths[field_name] = ()
+        mapper.put(field_name, _form_value(data[key]) if key in data else None, (key,))
     if "timezone" not in data:
         mapper.formdata.add("timezone", "Asia/Shanghai")
     if "objection_days" not in data:
@@ -278,12 +275,8 @@ def _category_form(item, path, tz_name, lines, problems):
     mapper = _Mapper(path)
     _check_keys(item, set(CATEGORY_KEYS) | {"weights", "windows", "rubric"}, path, problems, lines)
     for key, field_name in CATEGORY_KEYS.items():
-        if key in item:
-            mapper.put(field_name, _form_value(item[key]), path + (key,))
-        else:
-            mapper.paths[field_name] = path
-            if key in CATEGORY_DEFAULTS:
-                mapper.formdata.add(field_name, CATEGORY_DEFAULTS[key])
+        value = _form_value(item[key]) if key in item else CATEGORY_DEFAULTS.get(key)
+        mapper.put(field_name, value, path + (key,))
     weights = item.get("weights") or {}
     if _expect(dict, weights, path + ("weights",), problems, lines,
                _("expected expert and public weights")):
@@ -301,8 +294,7 @@ def _category_form(item, path, tz_name, lines, problems):
                 continue
             _check_keys(criterion, CRITERION_KEYS, cpath, problems, lines)
             for key in CRITERION_KEYS:
-                mapper.put(f"criteria-{index}-{key}", _form_value(criterion.get(key)),
-                           cpath + (key,) if key in criterion else cpath)
+                mapper.put(f"criteria-{index}-{key}", _form_value(criterion.get(key)), cpath + (key,))
     form = CategoryForm(formdata=mapper.formdata, meta={"csrf": False})
     if not form.validate():
         _form_problems(form, mapper, lines, problems)

@@ -13,6 +13,7 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectChoice,
     StringField,
     TextAreaField,
     ValidationError,
@@ -101,7 +102,7 @@ class CriterionForm(Form):
 
 
 def _choices(names):
-    return [(key, label) for key, label in names.items()]
+    return [SelectChoice(key, label) for key, label in names.items()]
 
 
 class CategoryForm(WindowsMixin, FlaskForm):

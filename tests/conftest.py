@@ -1,0 +1,212 @@
+"""Shared fixtures: a real SQLite file per test (migrated once per session, then copied),
+a client, a CLI runner, and factories for accounts, campaigns and categories."""
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.config import PROJECT_ROOT
+from app.database import utcnow
+from app.extensions import db
+from app.models import Agency, Campaign, Category, Criterion, Role, User, UserStatus
+
+PASSWORD = "correct horse battery"
+DEMO_FILE = PROJECT_ROOT / "demo" / "gz-2020-social-work-week.yaml"
+
+
+def base_config(instance):
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'platform.db'}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_BACKEND": "console",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """A database file made by the real migrations, copied for each test."""
+    instance = tmp_path_factory.mktemp("template")
+    app = create_app(base_config(instance))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return instance / "platform.db"
+
+
+@pytest.fixture
+def make_app(tmp_path, migrated_db):
+    """Build an app on a fresh copy of the migrated database, with config overrides."""
+
+    def build(**overrides):
+        instance = tmp_path / "instance"
+        instance.mkdir(exist_ok=True)
+        target = instance / "platform.db"
+        if not target.exists():
+            shutil.copy(migrated_db, target)
+        config = base_config(instance)
+        config.update(overrides)
+        return create_app(config)
+
+    return build
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production, even while the test holds one.
+
+    Flask reuses an app context that is already pushed; then ``g`` (Flask-Login's user,
+    Flask-WTF's token) and the database session would leak from one request into the next.
+    The test's own session commits first, as set-up code would, so that it holds no lock.
+    """
+
+    def open(self, *args, **kwargs):
+        if _cv_app.get(None) is not None:
+            # The test's own session must not hold SQLite's write lock during the request.
+            db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+@pytest.fixture
+def app(make_app):
+    """The app on its own SQLite file; an app context is pushed for the test's own queries,
+    and every request made with ``client`` runs in a context of its own."""
+    application = make_app()
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url="/auth/login"):
+    """The CSRF token of ``client``'s session, read from a page with a form."""
+    html = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = TOKEN_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def post(client):
+    """POST a form with the session's CSRF token, as a browser would."""
+
+    def send(url, data=None, client_=None, **kwargs):
+        who = client_ or client
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", csrf_token(who))
+        return who.post(url, data=payload, **kwargs)
+
+    return send
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account: make_user(Role.AGENCY, email=..., status=...)."""
+    counter = iter(range(1, 10_000))
+
+    def create(role=Role.ORGANISER, email=None, password=PASSWORD, status=UserStatus.ACTIVE,
+               agency=None, name=None):
+        number = next(counter)
+        role = Role(role)
+        if role == Role.AGENCY and agency is None:
+            agency = Agency(name=f"测试机构{number}")
+        user = User(email=email or f"{role.value}{number}@example.test", name=name or f"用户{number}",
+                    role=role, status=status, agency=agency)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+def login(post):
+    """Sign ``user`` in on a client (the default client unless another is given)."""
+
+    def sign_in(user, password=PASSWORD, client_=None):
+        response = post("/auth/login", {"email": user.email, "password": password},
+                        client_=client_)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return sign_in
+
+
+@pytest.fixture
+def make_campaign(app):
+    """Create a public campaign whose windows are all open now."""
+    counter = iter(range(1, 10_000))
+
+    def create(slug=None, **fields):
+        now = utcnow()
+        values = dict(
+            slug=slug or f"campaign-{next(counter)}", title="测试评选", is_public=True,
+            nomination_opens=now - timedelta(days=1), nomination_closes=now + timedelta(days=7),
+            review_opens=now - timedelta(days=1), review_closes=now + timedelta(days=14),
+            voting_opens=now - timedelta(days=1), voting_closes=now + timedelta(days=14),
+        )
+        values.update(fields)
+        campaign = Campaign(**values)
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign
+
+    return create
+
+
+@pytest.fixture
+def make_category(app):
+    """Create a category with a two-line rubric: make_category(campaign, kind=..., ...)."""
+    counter = iter(range(1, 10_000))
+
+    def create(campaign, **fields):
+        number = next(counter)
+        prefix = "C" + "".join(chr(65 + int(digit)) for digit in str(number))
+        values = dict(key=f"cat{number}", name=f"类别{number}", kind="project",
+                      number_prefix=prefix, winners=3, expert_weight=1.0, public_weight=0.0)
+        values.update(fields)
+        category = Category(campaign=campaign, **values)
+        category.criteria = [Criterion(name="专业性", max_points=60, position=0),
+                             Criterion(name="成效", max_points=40, position=1)]
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+    return create
+
+
+@pytest.fixture
+def demo(app):
+    """The demo campaign imported through the real importer; returns the ImportResult."""
+    from app.campaign_io import import_campaign
+
+    result = import_campaign(Path(DEMO_FILE).read_text(encoding="utf-8"))
+    db.session.commit()
+    return result
