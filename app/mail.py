@@ -13,7 +13,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ def send_mail(mail, config=None):
 
 def queue_mail(session, to, subject, body):
     """Send a mail once ``session`` commits (not at all if it rolls back)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        # Tie the mail to a transaction (no database lock is taken until one is needed).
+        session.begin()
     session.info.setdefault(OUTBOX_KEY, []).append(Mail(str(to), str(subject), str(body)))
 
 
@@ -87,6 +92,9 @@ def _flush_outbox(session):
             log.exception("mail not delivered: %s", mail.subject)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session):
-    session.info.pop(OUTBOX_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_outbox(session, _previous_transaction):
+    # Fired on every rollback() call, even one that had no database transaction to undo;
+    # a savepoint's rollback leaves the outer transaction, and its mail, in place.
+    if not session.in_transaction():
+        session.info.pop(OUTBOX_KEY, None)

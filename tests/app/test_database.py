@@ -1,0 +1,84 @@
+"""SQLite is set up for concurrent writers; the audit log is append-only and transactional."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from app.extensions import db
+from app.models import AuditLog, Campaign
+
+
+def test_sqlite_pragmas(app):
+    connection = db.session.connection()
+    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def _increment_concurrently(app, campaign_id, method, threads=8, rounds=25):
+    """Threads that each read a counter, pause, and write it back plus one."""
+    errors = []
+    barrier = threading.Barrier(threads)
+
+    def work():
+        barrier.wait()
+        for _ in range(rounds):
+            with app.test_request_context("/", method=method):
+                try:
+                    campaign = db.session.get(Campaign, campaign_id)
+                    value = campaign.objection_days
+                    time.sleep(0.001)
+                    campaign.objection_days = value + 1
+                    db.session.commit()
+                except OperationalError as error:
+                    db.session.rollback()
+                    errors.append(str(error.orig))
+                finally:
+                    db.session.remove()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+def test_read_then_write_transactions_never_fail_with_database_is_locked(app, make_campaign):
+    """Writes begin IMMEDIATE, so they queue on the busy timeout: no error and no lost update."""
+    campaign_id = make_campaign(objection_days=0).id
+    db.session.commit()  # the test itself holds no transaction while the threads run
+    errors = _increment_concurrently(app, campaign_id, "POST")
+    assert errors == []
+    assert db.session.get(Campaign, campaign_id).objection_days == 8 * 25
+
+
+def test_the_same_load_in_deferred_transactions_does_fail(app, make_campaign):
+    """The control: without BEGIN IMMEDIATE (as GET requests begin) the same load breaks,
+    which is why every write request begins IMMEDIATE."""
+    campaign_id = make_campaign(objection_days=0).id
+    db.session.commit()
+    errors = _increment_concurrently(app, campaign_id, "GET")
+    assert errors and all("locked" in e for e in errors)
+
+
+def test_the_audit_log_refuses_updates_and_deletes(app, make_campaign):
+    make_campaign()
+    db.session.commit()
+    for statement in ("UPDATE audit_log SET actor_label = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditLog)) == 1
+
+
+def test_a_rolled_back_change_leaves_no_audit_row(app, make_campaign):
+    campaign = make_campaign()
+    before = db.session.scalar(select(func.count()).select_from(AuditLog))
+    campaign.title = "改了又撤销"
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditLog)) == before

@@ -1,0 +1,61 @@
+"""Every route that is not public refuses an anonymous visitor."""
+import pytest
+
+from ..conftest import csrf_token
+
+#: Endpoints anyone may open. A new endpoint is protected unless it is added here on purpose.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "public.index",
+    "public.campaign",
+    "nominations.gallery",
+    "nominations.entry",
+    "auth.login",
+    "auth.register",
+    "auth.request_reset",
+    "auth.reset_password",
+    "i18n.switch",
+}
+
+SAMPLE_VALUES = {"slug": "gz-2020-social-work-week", "key": "hotlines", "number": "RX-001",
+                 "user_id": 1, "decision": "approve", "filename": "css/site.css", "token": "x",
+                 "code": "en"}
+
+
+def protected_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = rule.build({arg: SAMPLE_VALUES[arg] for arg in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+def test_every_protected_route_sends_an_anonymous_visitor_to_sign_in(app, client, demo):
+    routes = list(protected_routes(app))
+    assert len(routes) >= 15, routes  # the walk really walks
+    token = csrf_token(client)
+    for endpoint, method, url in routes:
+        response = client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code == 302, (endpoint, method, url, response.status_code)
+        assert response.headers["Location"].startswith("/auth/login"), (endpoint, url)
+
+
+def test_public_endpoints_are_really_public(app, client, demo):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS and "GET" in rule.methods:
+            url = rule.build({arg: SAMPLE_VALUES[arg] for arg in rule.arguments})[1]
+            with client.get(url) as response:
+                assert response.status_code in (200, 302), url
+
+
+@pytest.mark.parametrize("url", ["/c/no-such-campaign", "/c/gz-2020-social-work-week/nope/",
+                                 "/c/gz-2020-social-work-week/hotlines/RX-999"])
+def test_unknown_public_objects_are_404(client, demo, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_hidden_campaign_is_not_public(client, make_campaign):
+    make_campaign(slug="secret", is_public=False)
+    assert client.get("/c/secret").status_code == 404
+    assert "secret" not in client.get("/").get_data(as_text=True)
