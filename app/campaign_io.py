@@ -273,6 +273,7 @@ CATEGORY_DEFAULTS = {"reviewers_per_entry": "3", "votes_per_day": "1", "aggregat
 
 def _category_form(item, path, tz_name, lines, problems):
     mapper = _Mapper(path)
+    mapper.put("position", str(path[-1]), path)  # the file's order is the page's order
     _check_keys(item, set(CATEGORY_KEYS) | {"weights", "windows", "rubric"}, path, problems, lines)
     for key, field_name in CATEGORY_KEYS.items():
         value = _form_value(item[key]) if key in item else CATEGORY_DEFAULTS.get(key)

@@ -1,4 +1,5 @@
 """Command-line interface: ``flask --app wsgi <group> <command>``."""
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -24,7 +25,11 @@ DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
 
 
 def _as_cli():
-    set_actor(None, f"cli:{os.environ.get('USER', 'unknown')}")
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    set_actor(None, f"cli:{who}")
 
 
 @users_cli.command("create")

@@ -111,7 +111,8 @@ def _write_audit_rows(session, _flush_context):
     actor_id, label = current_actor()
 
     def row(obj, verb, before, after):
-        identity = inspect(obj).identity
+        state = inspect(obj)
+        identity = state.mapper.primary_key_from_instance(obj)
         rows.append(
             {
                 "at": now,
@@ -119,7 +120,7 @@ def _write_audit_rows(session, _flush_context):
                 "actor_label": label,
                 "action": f"{obj.__tablename__}.{verb}",
                 "object_type": obj.__tablename__,
-                "object_id": ":".join(str(part) for part in identity) if identity else "",
+                "object_id": ":".join(str(part) for part in identity if part is not None),
                 "before": before,
                 "after": after,
             }

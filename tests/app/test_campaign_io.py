@@ -43,8 +43,8 @@ def test_demo_file_imports_every_category_with_its_rules(demo):
     campaign = demo.campaign
     assert campaign.slug == "gz-2020-social-work-week"
     categories = {c.key: c for c in campaign.categories}
-    assert [c.key for c in campaign.categories] == [
-        "projects", "stories", "cases", "social_workers", "hotlines"]
+    assert [(c.position, c.key) for c in campaign.categories] == [
+        (0, "projects"), (1, "stories"), (2, "cases"), (3, "social_workers"), (4, "hotlines")]
     assert {k: c.winners for k, c in categories.items()} == {
         "projects": 10, "stories": 10, "cases": 10, "social_workers": 20, "hotlines": 10}
     # expert review only; review + public vote; public vote only
@@ -93,6 +93,7 @@ def test_import_is_audited(demo):
     assert actions.count("category.create") == 5
     created = db.session.scalar(select(AuditLog).where(AuditLog.action == "user_account.create"))
     assert created.after["password_hash"] == "[redacted]"
+    assert created.object_id == str(created.after["id"])
 
 
 def test_export_then_import_gives_the_same_campaign(demo):
