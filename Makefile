@@ -13,6 +13,7 @@ run: install db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 install: $(STAMP) $(COMPILED)

@@ -6,7 +6,7 @@ writes must upgrade its lock, and SQLite then fails at once with "database is lo
 waiting for the busy timeout (RELIABILITY.md §8). Requests with a safe method (GET, HEAD, OPTIONS)
 only read, so they begin deferred and never wait on a writer.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
@@ -26,17 +26,17 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 def utcnow():
     """The current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _begin_statement():

@@ -12,8 +12,8 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
-    SelectField,
     SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
     ValidationError,
@@ -164,10 +164,12 @@ class CategoryForm(WindowsMixin, FlaskForm):
             self.criteria.errors.append(_l("A reviewed category needs at least one rubric criterion."))
             ok = False
         if reviewed and not self.reviewers_per_entry.data:
-            self.reviewers_per_entry.errors.append(_l("A reviewed category needs at least one expert per entry."))
+            self.reviewers_per_entry.errors.append(
+                _l("A reviewed category needs at least one expert per entry."))
             ok = False
         if voted and not self.votes_per_day.data:
-            self.votes_per_day.errors.append(_l("A category with a public vote needs at least one vote a day."))
+            self.votes_per_day.errors.append(
+                _l("A category with a public vote needs at least one vote a day."))
             ok = False
         return ok
 

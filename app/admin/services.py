@@ -1,5 +1,5 @@
 """Campaign and category use cases for organisers (and the YAML importer)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -39,7 +39,7 @@ def to_utc(local, tz_name):
     """A naive wall-clock time in ``tz_name`` as an aware UTC datetime."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+    return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
 def to_local(moment, tz_name):

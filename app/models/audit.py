@@ -11,7 +11,7 @@ import decimal
 import enum
 
 from flask import g, has_app_context
-from sqlalchemy import JSON, Integer, String, event, inspect, insert
+from sqlalchemy import JSON, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..database import UTCDateTime, utcnow

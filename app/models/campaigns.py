@@ -46,7 +46,17 @@ PHASES = ("nomination", "review", "voting")
 
 
 class Windowed:
-    """Open/close datetimes per phase: ``nomination_opens``, ``nomination_closes`` and so on."""
+    """Open/close datetimes per phase: ``nomination_opens``, ``nomination_closes`` and so on.
+
+    A category's windows are optional ("announced in batches"); empty means the campaign's.
+    """
+
+    nomination_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nomination_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def window(self, phase):
         return getattr(self, f"{phase}_opens"), getattr(self, f"{phase}_closes")
@@ -68,12 +78,6 @@ class Campaign(Audited, Windowed, db.Model):
     timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
     #: Shown on the public site; a campaign being prepared stays hidden.
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
-    nomination_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    nomination_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    review_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    review_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    voting_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    voting_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Length of the objection window (异议期) after a provisional publication (公示).
     objection_days: Mapped[int] = mapped_column(Integer, default=7)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -136,13 +140,6 @@ class Category(Audited, Windowed, db.Model):
     )
     #: Experts see neither the agency nor the names in the entry.
     blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Optional per-category windows ("announced in batches"); empty means the campaign's.
-    nomination_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    nomination_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    review_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    review_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    voting_opens: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    voting_closes: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(back_populates="categories")
     criteria: Mapped[list["Criterion"]] = relationship(

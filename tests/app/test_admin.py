@@ -187,7 +187,7 @@ def test_export_and_import_in_the_browser(client, organiser, post, demo):
 
 
 def test_a_bad_file_imported_in_the_browser_lists_its_problems(client, organiser, post):
-    upload = io.BytesIO("slug: BAD\ntitle: ''\ncategories: []\n".encode())
+    upload = io.BytesIO(b"slug: BAD\ntitle: ''\ncategories: []\n")
     response = post("/admin/campaigns/import", {"file": (upload, "bad.yaml")})
     assert response.status_code == 422
     html = response.get_data(as_text=True)

@@ -41,7 +41,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user,
 
 
 def test_email_is_matched_case_insensitively(client, make_user, login, post):
-    user = make_user(Role.EXPERT, email="expert@example.test")
+    make_user(Role.EXPERT, email="expert@example.test")
     response = post("/auth/login", {"email": "  Expert@Example.TEST ", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/review/").status_code == 200

@@ -159,7 +159,8 @@ BAD_FILES = [
     ("account with an unknown role", MINIMAL + "accounts:\n  - {email: a@b.test, role: admin}\n",
      (16, "accounts[0].role"), "organiser"),
     ("entry in an unknown category",
-     MINIMAL + "agencies:\n  - {name: 某机构}\nentries:\n  - {category: poems, agency: 某机构, title: 标题}\n",
+     MINIMAL + "agencies:\n  - {name: 某机构}\n"
+     "entries:\n  - {category: poems, agency: 某机构, title: 标题}\n",
      (18, "entries[0].category"), "category"),
 ]
 
