@@ -36,7 +36,7 @@ db: install
 # After changing user-visible strings: extract them and merge them into each catalogue.
 translations-update: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 100
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations --width 100
 
 clean:
 	rm -rf $(VENV) $(COMPILED) .pytest_cache

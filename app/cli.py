@@ -20,11 +20,11 @@ users_cli = AppGroup("users", help="Manage staff accounts.")
 campaign_cli = AppGroup("campaign", help="Import and export campaign files (YAML).")
 demo_cli = AppGroup("demo", help="The demo campaigns.")
 
-DEMO_FILES = ("demo/gz-2020-social-work-week.yaml",)
+DEMO_FILES = ("demo/gz-2020-social-work-week.yaml", "demo/gx-2020-children-week.yaml")
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
 
 
-def _as_cli():
+def as_cli():
     try:
         who = getpass.getuser()
     except (KeyError, OSError):
@@ -40,7 +40,7 @@ def _as_cli():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(role, email, name, agency_name, password_stdin):
     """Create an account. The password is asked for, never given as an argument."""
-    _as_cli()
+    as_cli()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -68,7 +68,7 @@ def create_user(role, email, name, agency_name, password_stdin):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_campaign_command(path):
     """Create a campaign from a YAML file; any problem is reported and nothing is written."""
-    _as_cli()
+    as_cli()
     result = _import_file(path)
     _report(result)
 
@@ -120,7 +120,7 @@ def load_demo():
 
     The passwords are also kept in instance/demo-accounts.txt (readable by the owner only).
     """
-    _as_cli()
+    as_cli()
     accounts_file = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
     for relative in DEMO_FILES:
         path = PROJECT_ROOT / relative

@@ -66,6 +66,14 @@ class DefaultConfig:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     PASSWORD_RESET_MAX_AGE = 3600
+
+    # Attachments of entries (checked by content; stored under instance/uploads).
+    UPLOAD_FOLDER = None  # default: <instance>/uploads
+    UPLOAD_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    UPLOAD_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+    UPLOAD_PHOTOS_PER_ENTRY = 9
+    UPLOAD_DOCUMENTS_PER_ENTRY = 5
+    UPLOAD_BYTES_PER_ENTRY = 60 * 1024 * 1024
     ADMIN_PAGE_SIZE = 25
     PUBLIC_PAGE_SIZE = 24
 

@@ -1,15 +1,26 @@
 """Nomination commands, and the ``entries`` section of campaign files."""
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app import campaign_io
+from app.cli import as_cli
 from app.database import utcnow
 from app.extensions import db
+from app.models import Campaign, Category
 
+from .exchange import ImportRefused, export_file, import_rows
 from .models import Entry, EntryStatus
-from .services import next_number
+from .services import assign_number
+from .tabular import TableError, read_table
 
 ENTRY_KEYS = ("category", "agency", "title", "summary", "status", "details")
 FILE_STATUSES = {EntryStatus.DRAFT.value, EntryStatus.SUBMITTED.value, EntryStatus.APPROVED.value}
+
+nominations_cli = AppGroup("nominations", help="Import and export nominations (CSV/XLSX).")
 
 
 def load_entries(items, context):
@@ -44,14 +55,73 @@ def load_entries(items, context):
                       summary=str(item.get("summary") or ""), details=details,
                       status=EntryStatus(status))
         db.session.add(entry)
-        if entry.status != EntryStatus.DRAFT:
-            db.session.flush()
-            entry.number = next_number(category)
-            entry.submitted_at = utcnow()
         db.session.flush()
+        if entry.status != EntryStatus.DRAFT:
+            assign_number(entry)
+            entry.submitted_at = utcnow()
         created += 1
     return created
 
 
+def _category(slug, key):
+    category = db.session.scalar(select(Category).join(Campaign).where(
+        Campaign.slug == slug, Category.key == key))
+    if category is None:
+        raise click.ClickException(f"no category {key!r} in campaign {slug!r}")
+    return category
+
+
+@nominations_cli.command("import")
+@click.argument("slug")
+@click.argument("key")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(slug, key, path):
+    """Import the nominations of a CSV or XLSX file into category KEY of campaign SLUG.
+
+    Every row is checked first; if any is wrong, the rows are listed and nothing is imported.
+    """
+    as_cli()
+    category = _category(slug, key)
+    try:
+        header, rows = read_table(path.read_bytes(), path.name)
+    except TableError as error:
+        raise click.ClickException(f"{path}: {error}") from error
+    with click.progressbar(length=len(rows), label="checking rows", file=click.get_text_stream(
+            "stderr")) as bar:
+        def progress(done, _total):
+            bar.update(done - bar.pos)
+        try:
+            report = import_rows(category, header, rows, utcnow(), progress)
+            db.session.commit()
+        except ImportRefused as refused:
+            db.session.rollback()
+            report = refused.report
+    for name in report.unknown_columns:
+        click.echo(f"ignored column: {name}", err=True)
+    if report.refused:
+        for line, messages in report.refused:
+            for message in messages:
+                click.echo(f"{path}:{line}: {message}", err=True)
+        click.echo(f"{len(report.refused)} of {len(rows)} rows refused; nothing imported", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"imported {len(report.created)} nominations into {slug}/{key}: "
+               f"{report.created[0].number if report.created else '-'}"
+               f" to {report.created[-1].number if report.created else '-'}")
+
+
+@nominations_cli.command("export")
+@click.argument("slug")
+@click.argument("key")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="xlsx")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(slug, key, file_format, output):
+    """Write the nominations of a category (all but drafts) with their status."""
+    category = _category(slug, key)
+    data, _mimetype = export_file(category, file_format)
+    output.write_bytes(data)
+    click.echo(f"wrote {output}")
+
+
 def register(app):
     campaign_io.register_section("entries", load_entries)
+    app.cli.add_command(nominations_cli)

@@ -1,14 +1,178 @@
-"""Nomination use cases."""
-from sqlalchemy import func, select
+"""Nomination use cases. Plain values in, NominationError out; the caller commits."""
+from dataclasses import dataclass, field
 
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from app import storage
+from app.database import utcnow
 from app.extensions import db
+from app.models import Category, Role, UserStatus
 
-from .models import Entry
+from .models import Attachment, AttachmentKind, Entry, EntryStatus
+from .uploads import UploadRefused, display_name, prepare_document, prepare_photo
 
 
-def next_number(category):
-    """The next public number of ``category``: its prefix and a three-digit sequence (SW-007)."""
-    count = db.session.scalar(
-        select(func.count()).select_from(Entry).where(
-            Entry.category_id == category.id, Entry.number.is_not(None)))
-    return f"{category.number_prefix}-{count + 1:03d}"
+class NominationError(Exception):
+    """A use case refused; ``str()`` is a message for the user."""
+
+
+#: Why an upload was refused, in the user's words.
+UPLOAD_REASONS = {
+    "empty": _l("the file is empty"),
+    "too_large": _l("the file is larger than %(limit)s MB"),
+    "not_photo": _l("it is not a JPEG, PNG or WebP photo"),
+    "not_pdf": _l("it is not a PDF document"),
+    "markup": _l("web pages and SVG drawings are not accepted"),
+    "too_many_pixels": _l("the picture has too many pixels"),
+    "too_many": _l("an entry holds at most %(limit)s files of this kind"),
+    "entry_full": _l("the entry's files would exceed %(limit)s MB in all"),
+}
+
+
+@dataclass
+class UploadReport:
+    accepted: list = field(default_factory=list)
+    #: (display name, reason text)
+    refused: list = field(default_factory=list)
+
+
+def assign_number(entry):
+    """Give ``entry`` the next public number of its category, atomically (SW-007)."""
+    if entry.number:
+        return entry.number
+    category = entry.category
+    last = db.session.execute(
+        update(Category).where(Category.id == category.id)
+        .values(last_number=Category.last_number + 1).returning(Category.last_number)
+    ).scalar_one()
+    entry.number = f"{category.number_prefix}-{last:03d}"
+    return entry.number
+
+
+def _require_open(category, now):
+    if not category.is_open("nomination", now):
+        raise NominationError(_("Nominations for this category are closed."))
+
+
+def start_entry(category, user, now):
+    """A new draft of ``user``'s agency in ``category``."""
+    if user.role != Role.AGENCY or user.status != UserStatus.ACTIVE or user.agency_id is None:
+        raise NominationError(_("Only an approved agency can nominate."))
+    if not category.campaign.is_public:
+        raise NominationError(_("This campaign does not take nominations."))
+    _require_open(category, now)
+    entry = Entry(category=category, agency_id=user.agency_id, title="", details={})
+    db.session.add(entry)
+    return entry
+
+
+def save_entry(entry, title, summary, details, now, submit):
+    """Store the form's values; ``submit`` makes it a submission (numbered), else a draft."""
+    _require_open(entry.category, now)
+    if entry.status == EntryStatus.WITHDRAWN:
+        raise NominationError(_("This entry is withdrawn; restore it to edit it."))
+    entry.title, entry.summary, entry.details = title, summary or "", dict(details)
+    if submit:
+        entry.status = EntryStatus.SUBMITTED
+        entry.submitted_at = now
+        entry.rejection_reason = ""
+        db.session.flush()
+        assign_number(entry)
+    else:
+        entry.status = EntryStatus.DRAFT
+    db.session.flush()
+    return entry
+
+
+def withdraw_entry(entry, now):
+    _require_open(entry.category, now)
+    if entry.status == EntryStatus.WITHDRAWN:
+        raise NominationError(_("This entry is already withdrawn."))
+    entry.status = EntryStatus.WITHDRAWN
+
+
+def restore_entry(entry, now):
+    """A withdrawn entry becomes a draft again (its number, if any, stays)."""
+    _require_open(entry.category, now)
+    if entry.status != EntryStatus.WITHDRAWN:
+        raise NominationError(_("Only a withdrawn entry can be restored."))
+    entry.status = EntryStatus.DRAFT
+
+
+def decide_entry(entry, organiser, approve, reason=""):
+    """An organiser approves or rejects a submitted entry (a decision can be changed)."""
+    if entry.status not in (EntryStatus.SUBMITTED, EntryStatus.APPROVED, EntryStatus.REJECTED):
+        raise NominationError(_("Only a submitted entry can be approved or rejected."))
+    if not approve and not reason.strip():
+        raise NominationError(_("Please give the reason."))
+    entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
+    entry.rejection_reason = "" if approve else reason.strip()
+    entry.decided_at = utcnow()
+    entry.decided_by_id = organiser.id
+
+
+def _limits():
+    config = current_app.config
+    return {
+        AttachmentKind.PHOTO: (config["UPLOAD_PHOTO_MAX_BYTES"], config["UPLOAD_PHOTOS_PER_ENTRY"]),
+        AttachmentKind.DOCUMENT: (config["UPLOAD_DOCUMENT_MAX_BYTES"],
+                                  config["UPLOAD_DOCUMENTS_PER_ENTRY"]),
+    }
+
+
+def _reason(code, **values):
+    if "limit" in values and code in ("too_large", "entry_full"):
+        values["limit"] = round(values["limit"] / 1024 / 1024)
+    return str(UPLOAD_REASONS[code]) % values if values else str(UPLOAD_REASONS[code])
+
+
+def attach_files(entry, uploads):
+    """Add files to ``entry``: ``uploads`` is a list of (AttachmentKind, name, bytes).
+
+    Each file is checked by its content; what is refused is reported with the reason and the
+    rest is kept.
+    """
+    report = UploadReport()
+    limits = _limits()
+    total = sum(a.size for a in entry.attachments)
+    entry_limit = current_app.config["UPLOAD_BYTES_PER_ENTRY"]
+    for kind, name, data in uploads:
+        shown = display_name(name)
+        max_bytes, max_count = limits[kind]
+        if sum(1 for a in entry.attachments if a.kind == kind) >= max_count:
+            report.refused.append((shown, _reason("too_many", limit=max_count)))
+            continue
+        try:
+            prepared = (prepare_photo if kind == AttachmentKind.PHOTO else prepare_document)(
+                data, max_bytes)
+        except UploadRefused as refusal:
+            report.refused.append((shown, _reason(refusal.reason, **refusal.values)))
+            continue
+        if total + len(prepared.data) > entry_limit:
+            report.refused.append((shown, _reason("entry_full", limit=entry_limit)))
+            continue
+        stored = storage.store(db.session, prepared.data, prepared.extension)
+        thumb = (storage.store(db.session, prepared.thumbnail, "jpg")
+                 if prepared.thumbnail else None)
+        attachment = Attachment(
+            kind=kind, stored_name=stored, thumb_name=thumb, original_name=shown,
+            content_type=prepared.content_type, size=len(prepared.data), width=prepared.width,
+            height=prepared.height, position=len(entry.attachments))
+        entry.attachments.append(attachment)
+        total += len(prepared.data)
+        report.accepted.append(shown)
+    db.session.flush()
+    return report
+
+
+def remove_attachment(entry, attachment_id, now):
+    _require_open(entry.category, now)
+    attachment = next((a for a in entry.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise NominationError(_("No such file."))
+    entry.attachments.remove(attachment)
+    storage.discard(db.session, attachment.stored_name)
+    storage.discard(db.session, attachment.thumb_name)

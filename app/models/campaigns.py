@@ -104,6 +104,7 @@ class Category(Audited, Windowed, db.Model):
     """A selection inside a campaign, e.g. the 20 outstanding social workers."""
 
     __tablename__ = "category"
+    __audit_exclude__ = frozenset({"last_number"})
     __table_args__ = (
         UniqueConstraint("campaign_id", "key"),
         UniqueConstraint("campaign_id", "number_prefix"),
@@ -140,6 +141,8 @@ class Category(Audited, Windowed, db.Model):
     )
     #: Experts see neither the agency nor the names in the entry.
     blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last public number given in this category (numbers are never reused).
+    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="categories")
     criteria: Mapped[list["Criterion"]] = relationship(

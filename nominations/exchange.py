@@ -1,0 +1,138 @@
+"""Bulk import of nominations from a table, and export of a category's nominations."""
+from dataclasses import dataclass, field
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.i18n import format_local
+from app.models import Agency
+
+from .forms import FORMS
+from .models import Entry, EntryStatus
+from .services import assign_number
+from .tabular import write_csv, write_xlsx
+
+BASE_COLUMNS = ("agency", "title", "summary", "status")
+IMPORT_STATUSES = {EntryStatus.SUBMITTED.value, EntryStatus.APPROVED.value}
+
+
+def field_label(form_class, name):
+    unbound = getattr(form_class, name)
+    return str(unbound.kwargs.get("label") or unbound.args[0])
+
+
+def column_names(kind):
+    return (*BASE_COLUMNS, *FORMS[str(kind)].detail_fields)
+
+
+def _header_aliases(kind):
+    """Each column may be named by its key or by its label in Chinese or English."""
+    form_class = FORMS[str(kind)]
+    aliases = {}
+    for language in ("zh_CN", "en"):
+        with force_locale(language):
+            base_labels = {"agency": _("Agency"), "title": _("Title"), "summary": _("Summary"),
+                           "status": _("Status")}
+            for name in column_names(kind):
+                label = (str(base_labels[name]) if name in base_labels
+                         else field_label(form_class, name))
+                aliases[label.strip().lower()] = name
+    aliases.update({name: name for name in column_names(kind)})
+    return aliases
+
+
+@dataclass
+class ImportReport:
+    created: list = field(default_factory=list)
+    #: (row number in the file, [messages])
+    refused: list = field(default_factory=list)
+    unknown_columns: list = field(default_factory=list)
+
+
+class ImportRefused(Exception):
+    """Some rows are wrong; nothing was imported. ``report`` lists them."""
+
+    def __init__(self, report):
+        super().__init__(f"{len(report.refused)} rows refused")
+        self.report = report
+
+
+def import_rows(category, header, rows, now, progress=None):
+    """Create one submitted (or approved) entry per row; all rows or none.
+
+    Every row goes through the kind's form in submit mode, the agency must exist, and a
+    ``status`` column may say ``approved`` for nominations already checked on paper.
+    """
+    aliases = _header_aliases(category.kind)
+    columns = [aliases.get(cell.strip().lower()) for cell in header]
+    report = ImportReport(unknown_columns=[h for h, c in zip(header, columns, strict=True) if c is None])
+    if "title" not in columns or "agency" not in columns:
+        report.refused.append((1, [_("The first row must name the columns, with agency and title.")]))
+        raise ImportRefused(report)
+    agencies = {a.name: a for a in db.session.scalars(select(Agency))}
+    form_class = FORMS[str(category.kind)]
+    prepared = []
+    for index, row in enumerate(rows, start=2):
+        values = {name: value for name, value in zip(columns, row, strict=False) if name}
+        messages = []
+        agency = agencies.get(values.get("agency", ""))
+        if agency is None:
+            messages.append(_("agency: no registered agency has this name"))
+        status = values.get("status") or EntryStatus.SUBMITTED.value
+        if status not in IMPORT_STATUSES:
+            messages.append(_("status: use submitted or approved"))
+        formdata = MultiDict({k: v for k, v in values.items() if k not in ("agency", "status")})
+        form = form_class(formdata=formdata, meta={"csrf": False})
+        if not (form.validate() & form.validate_for_submit()):
+            for name, errors in form.errors.items():
+                messages += [f"{name}: {error}" for error in errors]
+        if messages:
+            report.refused.append((index, messages))
+        else:
+            prepared.append((agency, form, status))
+        if progress:
+            progress(index - 1, len(rows))
+    if report.refused:
+        raise ImportRefused(report)
+    for agency, form, status in prepared:
+        entry = Entry(category=category, agency=agency, title=form.title.data,
+                      summary=form.summary.data or "", details=form.details(),
+                      status=EntryStatus(status), submitted_at=now)
+        db.session.add(entry)
+        db.session.flush()
+        assign_number(entry)
+        report.created.append(entry)
+    db.session.flush()
+    return report
+
+
+def export_rows(category):
+    """(header, rows) of every entry of ``category`` but drafts, with status and numbers."""
+    form_class = FORMS[str(category.kind)]
+    details = form_class.detail_fields
+    header = [_("Number"), _("Status"), _("Agency"), _("Title"), _("Summary"),
+              *[field_label(form_class, name) for name in details],
+              _("Photos"), _("Documents"), _("Submitted"), _("Reason for rejection")]
+    entries = db.session.scalars(
+        select(Entry).where(Entry.category_id == category.id, Entry.status != EntryStatus.DRAFT)
+        .order_by(Entry.number)).all()
+    tz_name = category.campaign.timezone
+    rows = [
+        [e.number, e.status.value, e.agency.name, e.title, e.summary,
+         *[e.details.get(name) for name in details],
+         len(e.photos), len(e.documents), format_local(e.submitted_at, tz_name),
+         e.rejection_reason]
+        for e in entries
+    ]
+    return header, rows
+
+
+def export_file(category, file_format):
+    header, rows = export_rows(category)
+    if file_format == "xlsx":
+        return write_xlsx(header, rows, category.key), (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return write_csv(header, rows), "text/csv; charset=utf-8"

@@ -1,0 +1,129 @@
+"""Organisers' moderation: a queue per category, decisions, bulk import and export."""
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Agency, Campaign, Category, Role
+from app.security import role_required
+
+from .. import services
+from ..exchange import ImportRefused, column_names, export_file, import_rows
+from ..forms import ReasonForm, UploadForm
+from ..models import Entry, EntryStatus
+from ..tabular import TableError, read_table
+from . import bp
+
+QUEUE_STATUSES = ("submitted", "approved", "rejected", "withdrawn", "all")
+
+
+def _category(slug, key):
+    return db.first_or_404(select(Category).join(Campaign).where(
+        Campaign.slug == slug, Category.key == key))
+
+
+def search_filter(query, text):
+    """Entries whose number, title or agency contains ``text`` (a bound parameter, escaped)."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return query
+    return query.where(or_(
+        Entry.number.contains(text.upper(), autoescape=True),
+        func.lower(Entry.title).contains(text.lower(), autoescape=True),
+        func.lower(Agency.name).contains(text.lower(), autoescape=True),
+    ))
+
+
+@bp.get("/moderation/<slug>/<key>/")
+@role_required(Role.ORGANISER)
+def queue(slug, key):
+    category = _category(slug, key)
+    status = request.args.get("status", "submitted")
+    if status not in QUEUE_STATUSES:
+        status = "submitted"
+    q = request.args.get("q", "")
+    query = select(Entry).join(Agency).where(Entry.category_id == category.id,
+                                              Entry.status != EntryStatus.DRAFT)
+    if status != "all":
+        query = query.where(Entry.status == status)
+    query = search_filter(query, q).order_by(Entry.submitted_at, Entry.id)
+    page = db.paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    counts = dict(db.session.execute(
+        select(Entry.status, func.count()).where(Entry.category_id == category.id)
+        .group_by(Entry.status)).all())
+    return render_template("nominations/queue.html", category=category, campaign=category.campaign,
+                           page=page, status=status, q=q, counts=counts)
+
+
+@bp.get("/moderation/entries/<int:entry_id>")
+@role_required(Role.ORGANISER)
+def moderate(entry_id):
+    entry = db.get_or_404(Entry, entry_id)
+    if entry.status == EntryStatus.DRAFT:
+        abort(404)  # drafts are the agency's own business
+    return render_template("nominations/moderate.html", entry=entry, category=entry.category,
+                           form=ReasonForm())
+
+
+@bp.post("/moderation/entries/<int:entry_id>/<any(approve, reject):decision>")
+@role_required(Role.ORGANISER)
+def decide(entry_id, decision):
+    entry = db.get_or_404(Entry, entry_id)
+    form = ReasonForm() if decision == "reject" else FlaskForm()
+    if not form.validate_on_submit():
+        if decision == "approve":
+            abort(400)
+        return render_template("nominations/moderate.html", entry=entry, category=entry.category,
+                               form=form), 422
+    try:
+        reason = form.reason.data if decision == "reject" else ""
+        services.decide_entry(entry, current_user, decision == "approve", reason)
+        db.session.commit()
+    except services.NominationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("nominations.moderate", entry_id=entry.id))
+    flash(_("%(number)s approved.", number=entry.number) if decision == "approve"
+          else _("%(number)s rejected.", number=entry.number), "success")
+    return redirect(url_for("nominations.queue", slug=entry.category.campaign.slug,
+                            key=entry.category.key))
+
+
+@bp.route("/moderation/<slug>/<key>/import", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def import_entries(slug, key):
+    category = _category(slug, key)
+    form = UploadForm()
+    report, problem = None, None
+    if form.validate_on_submit() and form.file.data:
+        upload = form.file.data
+        try:
+            header, rows = read_table(upload.read(), upload.filename)
+            report = import_rows(category, header, rows, utcnow())
+            db.session.commit()
+        except TableError:
+            db.session.rollback()
+            problem = _("The file could not be read: use CSV (UTF-8) or XLSX, "
+                        "with the column names in the first row.")
+        except ImportRefused as refused:
+            db.session.rollback()
+            report = refused.report
+    elif request.method == "POST":
+        problem = _("Please choose a CSV or XLSX file.")
+    status = 422 if problem or (report and report.refused) else 200
+    return render_template("nominations/import.html", category=category,
+                           campaign=category.campaign, form=form, report=report, problem=problem,
+                           columns=column_names(category.kind)), status
+
+
+@bp.get("/moderation/<slug>/<key>/export.<any(csv, xlsx):file_format>")
+@role_required(Role.ORGANISER)
+def export_entries(slug, key, file_format):
+    category = _category(slug, key)
+    data, mimetype = export_file(category, file_format)
+    filename = f"{category.campaign.slug}-{category.key}.{file_format}"
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
