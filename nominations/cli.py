@@ -1,4 +1,5 @@
 """Nomination commands, and the ``entries`` section of campaign files."""
+import sys
 from pathlib import Path
 
 import click
@@ -86,8 +87,7 @@ def import_command(slug, key, path):
         header, rows = read_table(path.read_bytes(), path.name)
     except TableError as error:
         raise click.ClickException(f"{path}: {error}") from error
-    with click.progressbar(length=len(rows), label="checking rows", file=click.get_text_stream(
-            "stderr")) as bar:
+    with click.progressbar(length=len(rows), label="checking rows", file=sys.stderr) as bar:
         def progress(done, _total):
             bar.update(done - bar.pos)
         try:

@@ -54,7 +54,7 @@ def assign_number(entry):
 
 def _require_open(category, now):
     if not category.is_open("nomination", now):
-        raise NominationError(_("Nominations for this category are closed."))
+        raise NominationError(_("Nominations for this category are not open now."))
 
 
 def start_entry(category, user, now):

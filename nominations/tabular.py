@@ -1,6 +1,7 @@
 """Rows of nominations in and out of CSV and XLSX files (no Flask)."""
 import csv
 import io
+import zipfile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -35,7 +36,7 @@ def read_table(data, filename):
 def _read_xlsx(data):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise TableError("not an XLSX workbook") from error
     try:
         sheet = workbook.worksheets[0]

@@ -50,7 +50,7 @@ def nominate(category_id):
     category = db.get_or_404(Category, category_id)
     now = utcnow()
     if not category.is_open("nomination", now) or not category.campaign.is_public:
-        flash(_("Nominations for this category are closed."), "error")
+        flash(_("Nominations for this category are not open now."), "error")
         return redirect(url_for("nominations.mine"))
     form = form_for(category.kind)
     if form.validate_on_submit():
