@@ -91,8 +91,10 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
 
     from nominations.cli import register as register_nomination_cli
+    from review.cli import register as register_review_cli
 
     register_nomination_cli(app)
+    register_review_cli(app)
 
 
 def _name_the_actor():

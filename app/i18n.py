@@ -87,6 +87,7 @@ ROLE_NAMES = {
     "expert": _l("Expert"),
 }
 STATUS_NAMES = {
+    "invited": _l("Invited, no password yet"),
     "pending": _l("Waiting for approval"),
     "active": _l("Active"),
     "rejected": _l("Rejected"),

@@ -18,7 +18,15 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from ..forms import strip
 from ..i18n import AGGREGATION_NAMES, KIND_NAMES, TALLY_NAMES
@@ -180,3 +188,15 @@ class CategoryForm(WindowsMixin, FlaskForm):
             for row in self.criteria
             if not row.form.is_blank
         ]
+
+
+class InviteExpertForm(FlaskForm):
+    """An organiser invites an expert; the affiliation keeps them off their agency's entries."""
+
+    name = StringField(_l("Name"), filters=[strip], validators=[
+        DataRequired(_l("Please give a name.")), Length(max=80)])
+    email = StringField(_l("Email"), filters=[lambda v: v.strip().lower() if v else v], validators=[
+        DataRequired(_l("Please enter your email.")),
+        Email(_l("This is not a valid email address."), check_deliverability=False),
+        Length(max=254)])
+    agency = SelectField(_l("Affiliation (agency)"), coerce=int, default=0)

@@ -27,6 +27,11 @@ _CONVERT = {
 }
 
 
+#: Callables (category) -> message or None, registered by feature packages: a message forbids
+#: changing the points of the rubric (review refuses once scores exist).
+RUBRIC_GUARDS = []
+
+
 class AdminError(Exception):
     """A use case refused; ``field`` names the form field to blame, ``str()`` is the message."""
 
@@ -99,6 +104,11 @@ def save_category(campaign, values, criteria, category=None):
     if category is None:
         category = Category(campaign=campaign)
         db.session.add(category)
+    elif [c.max_points for c in category.criteria] != [int(c[2]) for c in criteria]:
+        for guard in RUBRIC_GUARDS:
+            message = guard(category)
+            if message:
+                raise AdminError(message, "criteria")
     _assign(category, values, CATEGORY_FIELDS, campaign.timezone)
     existing = list(category.criteria)
     for position, (name, description, max_points) in enumerate(criteria):

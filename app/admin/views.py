@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import campaign_io
 from ..auth import services as account_services
 from ..extensions import db
-from ..models import AuditLog, Campaign, Category, Role, User, UserStatus
+from ..models import Agency, AuditLog, Campaign, Category, Role, User, UserStatus
 from ..security import role_required
 from . import services
-from .forms import SPARE_CRITERIA, CampaignForm, CategoryForm
+from .forms import SPARE_CRITERIA, CampaignForm, CategoryForm, InviteExpertForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -215,11 +215,28 @@ def decide_account(user_id, decision):
     return redirect(url_for("admin.accounts"))
 
 
+@bp.route("/experts/invite", methods=["GET", "POST"])
+def invite_expert():
+    form = InviteExpertForm()
+    form.agency.choices = [(0, _("No affiliation"))] + [
+        (a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))]
+    if form.validate_on_submit():
+        agency = db.session.get(Agency, form.agency.data) if form.agency.data else None
+        try:
+            user = account_services.invite_expert(form.email.data, form.name.data, agency)
+            db.session.commit()
+        except account_services.EmailTaken as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.accounts", status="invited"))
+    return render_template("admin/invite_expert.html", form=form)
+
+
 @bp.get("/audit")
 def audit():
     page = db.paginate(select(AuditLog).order_by(AuditLog.id.desc()),
                        per_page=current_app.config["ADMIN_PAGE_SIZE"] * 2)
     return render_template("admin/audit.html", page=page)
 
-
-__all__ = ["bp", "current_user"]

@@ -1,4 +1,6 @@
 """Account use cases. Plain values in, domain exceptions out; the caller commits."""
+import secrets
+
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -138,6 +140,45 @@ def request_password_reset(email):
             url=_absolute("auth.reset_password", token=token),
         )
     queue_mail(db.session, user.email, subject, body)
+
+
+INVITATION_MAX_AGE = 14 * 24 * 3600
+
+
+def invite_expert(email, name, agency=None):
+    """An expert account waiting for its owner to set a password through the mailed link.
+
+    ``agency`` is the expert's affiliation: they are never given entries of that agency.
+    """
+    user = create_user(email, name, Role.EXPERT, secrets.token_urlsafe(32), agency,
+                       UserStatus.INVITED)
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invitation").dumps(
+        {"id": user.id, "s": user.session_token})
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("You are invited to review for the awards")
+        body = _("%(name)s, you are invited as an expert reviewer. Open this link within 14 days "
+                 "to choose your password: %(url)s", name=user.name,
+                 url=_absolute("auth.accept_invitation", token=token))
+    queue_mail(db.session, user.email, subject, body)
+    return user
+
+
+def accept_invitation(token, password):
+    """Set the invited expert's password and activate the account."""
+    try:
+        data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invitation").loads(
+            token, max_age=INVITATION_MAX_AGE)
+    except (SignatureExpired, BadSignature) as error:
+        raise InvalidToken(_("This invitation is invalid or has expired. Please ask the organiser "
+                             "for a new one.")) from error
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or user.status != UserStatus.INVITED or user.session_token != data.get("s"):
+        raise InvalidToken(_("This invitation is invalid or has expired. Please ask the organiser "
+                             "for a new one."))
+    if password is not None:
+        user.set_password(password)
+        user.status = UserStatus.ACTIVE
+    return user
 
 
 def user_for_reset_token(token):

@@ -144,6 +144,23 @@ def reset_password(token):
     return render_template("auth/reset_password.html", form=form)
 
 
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    """An invited expert chooses a password; the account is then active."""
+    try:
+        user = services.accept_invitation(token, None)
+    except services.InvalidToken as error:
+        flash(str(error), "error")
+        return redirect(url_for("auth.login"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.accept_invitation(token, form.password.data)
+        db.session.commit()
+        flash(_("Welcome. Your account is ready; please sign in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/accept_invitation.html", form=form, user=user)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():

@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
 
 
 class UserStatus(enum.StrEnum):
+    INVITED = "invited"  #: an expert invited by an organiser, who has not set a password yet
     PENDING = "pending"  #: registered agency waiting for an organiser
     ACTIVE = "active"
     REJECTED = "rejected"

@@ -72,8 +72,9 @@ def test_demo_windows_are_open_on_the_day_it_is_loaded(demo):
 
 def test_demo_accounts_get_random_passwords_that_work(demo):
     assert set(demo.passwords) == {
-        "organiser@demo.example", "agency@demo.example", "expert@demo.example"}
-    assert len(set(demo.passwords.values())) == 3
+        "organiser@demo.example", "agency@demo.example", "expert@demo.example",
+        "expert2@demo.example", "expert3@demo.example"}
+    assert len(set(demo.passwords.values())) == 5
     agency_user = db.session.scalar(select(User).where(User.email == "agency@demo.example"))
     assert agency_user.check_password(demo.passwords["agency@demo.example"])
     assert agency_user.agency.name == "木棉社会工作服务中心"
@@ -83,7 +84,7 @@ def test_demo_entries_are_numbered_per_category(demo):
     numbers = db.session.scalars(select(Entry.number).join(Category).where(
         Category.key == "social_workers").order_by(Entry.number)).all()
     assert numbers == ["SW-001", "SW-002", "SW-003"]
-    assert demo.counts == {"entries": 13}
+    assert demo.counts == {"entries": 13, "panels": 12}
     assert all(e.status == EntryStatus.APPROVED for e in db.session.scalars(select(Entry)))
 
 

@@ -1,0 +1,239 @@
+"""Review use cases: panels, assignment, scoring, conflicts, reminders. The caller commits."""
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.mail import queue_mail
+from app.models import Role, User, UserStatus
+from nominations.models import Entry, EntryStatus
+
+from . import scoring
+from .assignment import plan_assignment
+from .models import Conflict, PanelMember, Review, ReviewStatus
+
+
+class ReviewError(Exception):
+    """A use case refused; ``str()`` is a message for the user."""
+
+
+def _require_review_open(category, now):
+    if not category.has_review:
+        raise ReviewError(_("This category has no expert review."))
+    if not category.is_open("review", now):
+        raise ReviewError(_("The review window is closed; nothing can change now."))
+
+
+def panel(category):
+    return db.session.scalars(select(PanelMember).where(PanelMember.category_id == category.id)
+                              .join(User).order_by(User.name)).all()
+
+
+def add_to_panel(category, expert):
+    if expert.role != Role.EXPERT:
+        raise ReviewError(_("Only expert accounts can sit on a panel."))
+    if any(member.expert_id == expert.id for member in panel(category)):
+        raise ReviewError(_("%(name)s is already on this panel.", name=expert.name))
+    member = PanelMember(category=category, expert=expert)
+    db.session.add(member)
+    return member
+
+
+def remove_from_panel(category, expert_id):
+    """Take an expert off the panel; their reviews not yet submitted go with them."""
+    member = next((m for m in panel(category) if m.expert_id == expert_id), None)
+    if member is None:
+        raise ReviewError(_("This expert is not on the panel."))
+    for review in reviews_of(category, expert_id=expert_id):
+        if review.status != ReviewStatus.SUBMITTED:
+            db.session.delete(review)
+    db.session.delete(member)
+
+
+def approved_entries(category):
+    return db.session.scalars(select(Entry).where(
+        Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
+        .order_by(Entry.number)).all()
+
+
+def reviews_of(category, expert_id=None):
+    query = select(Review).join(Entry).where(Entry.category_id == category.id)
+    if expert_id is not None:
+        query = query.where(Review.expert_id == expert_id)
+    return db.session.scalars(query.order_by(Entry.number)).all()
+
+
+def conflicts_of(category):
+    return db.session.scalars(select(Conflict).join(Entry, Conflict.entry_id == Entry.id)
+                              .where(Entry.category_id == category.id)).all()
+
+
+@dataclass
+class AssignmentReport:
+    created: int
+    #: (entry, missing, reason text)
+    uncovered: list
+
+
+def assign_reviewers(category):
+    """Give every approved entry ``reviewers_per_entry`` experts; keep what exists."""
+    if not category.has_review:
+        raise ReviewError(_("This category has no expert review."))
+    members = panel(category)
+    if not members:
+        raise ReviewError(_("The panel is empty: add experts first."))
+    entries = {e.id: e.agency_id for e in approved_entries(category)}
+    experts = {m.expert_id: m.expert.agency_id for m in members}
+    existing = [(r.entry_id, r.expert_id) for r in reviews_of(category)]
+    conflicts = [(c.expert_id, c.entry_id) for c in conflicts_of(category)]
+    plan = plan_assignment(entries, experts, category.reviewers_per_entry, existing, conflicts)
+    for entry_id, expert_id in plan.new:
+        db.session.add(Review(entry_id=entry_id, expert_id=expert_id, source="assignment"))
+    db.session.flush()
+    by_id = {e.id: e for e in approved_entries(category)}
+    uncovered = [
+        (by_id[s.entry], s.missing, _(
+            "needs %(missing)d more: the panel has %(panel)d experts, %(own)d of the entry's own "
+            "agency, %(conflicts)d with a declared conflict",
+            missing=s.missing, panel=s.panel, own=s.own_agency, conflicts=s.conflicts))
+        for s in plan.shortfalls
+    ]
+    return AssignmentReport(len(plan.new), uncovered)
+
+
+def assign_manually(entry, expert):
+    """An organiser adds one expert to one entry, with the same exclusions as the automatic run."""
+    if expert.role != Role.EXPERT:
+        raise ReviewError(_("Only expert accounts can review."))
+    if entry.status != EntryStatus.APPROVED:
+        raise ReviewError(_("Only approved entries are reviewed."))
+    if expert.agency_id is not None and expert.agency_id == entry.agency_id:
+        raise ReviewError(_("An expert never reviews an entry of their own agency."))
+    if db.session.scalar(select(Conflict).where(Conflict.expert_id == expert.id,
+                                                Conflict.entry_id == entry.id)):
+        raise ReviewError(_("This expert declared a conflict with this entry."))
+    if db.session.scalar(select(Review).where(Review.expert_id == expert.id,
+                                              Review.entry_id == entry.id)):
+        raise ReviewError(_("This expert already has this entry."))
+    review = Review(entry=entry, expert=expert, source="manual")
+    db.session.add(review)
+    return review
+
+
+def unassign(review):
+    if review.status == ReviewStatus.SUBMITTED:
+        raise ReviewError(_("A submitted review cannot be removed; reopen it first."))
+    db.session.delete(review)
+
+
+def validate_points(category, points):
+    """{criterion id (str): int}, every criterion present and within 0..max; else ReviewError."""
+    clean = {}
+    for criterion in category.criteria:
+        value = points.get(str(criterion.id))
+        if value is None:
+            raise ReviewError(_("Every criterion needs points before submitting."))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= criterion.max_points:
+            raise ReviewError(_("%(name)s: give 0 to %(max)d points.", name=criterion.name,
+                                max=criterion.max_points))
+        clean[str(criterion.id)] = value
+    return clean
+
+
+def save_review(review, expert, points, comment, submit, now):
+    """Save a draft (points may be missing) or submit (every criterion scored); then locked."""
+    if review.expert_id != expert.id:
+        raise ReviewError(_("This review is not yours."))
+    category = review.entry.category
+    _require_review_open(category, now)
+    if review.status == ReviewStatus.SUBMITTED:
+        raise ReviewError(_("This review is submitted and locked."))
+    known = {str(c.id): c for c in category.criteria}
+    kept = {key: value for key, value in points.items() if key in known and value is not None}
+    for key, value in kept.items():
+        if not 0 <= value <= known[key].max_points:
+            raise ReviewError(_("%(name)s: give 0 to %(max)d points.", name=known[key].name,
+                                max=known[key].max_points))
+    if submit:
+        kept = validate_points(category, kept)
+        review.status = ReviewStatus.SUBMITTED
+        review.submitted_at = now
+    else:
+        review.status = ReviewStatus.DRAFT
+    review.points, review.comment = kept, comment or ""
+    return review
+
+
+def reopen_review(review, now):
+    _require_review_open(review.entry.category, now)
+    if review.status != ReviewStatus.SUBMITTED:
+        raise ReviewError(_("Only a submitted review can be reopened."))
+    review.status = ReviewStatus.DRAFT
+    review.submitted_at = None
+
+
+def declare_conflict(review, expert, reason, now):
+    """The expert steps aside (回避): the review goes, a conflict is kept, the entry is refilled."""
+    if review.expert_id != expert.id:
+        raise ReviewError(_("This review is not yours."))
+    category = review.entry.category
+    _require_review_open(category, now)
+    if review.status == ReviewStatus.SUBMITTED:
+        raise ReviewError(_("This review is submitted and locked."))
+    db.session.add(Conflict(expert_id=expert.id, entry_id=review.entry_id, reason=reason or ""))
+    db.session.delete(review)
+    db.session.flush()
+    return assign_reviewers(category)
+
+
+def scored_reviews(category):
+    """The submitted reviews of approved entries as ScoredReview(entry id, expert id, r)."""
+    max_points = [c.max_points for c in category.criteria]
+    if not max_points:
+        return []
+    rows = db.session.scalars(select(Review).join(Entry).where(
+        Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED,
+        Review.status == ReviewStatus.SUBMITTED)).all()
+    return [
+        scoring.ScoredReview(r.entry_id, r.expert_id, scoring.review_score(
+            [int(r.points.get(str(c.id), 0)) for c in category.criteria], max_points))
+        for r in rows
+    ]
+
+
+def progress(category):
+    """{expert id: Counter of review statuses} and {entry id: submitted count}."""
+    by_expert = defaultdict(Counter)
+    by_entry = Counter()
+    for review in reviews_of(category):
+        by_expert[review.expert_id][review.status.value] += 1
+        if review.status == ReviewStatus.SUBMITTED:
+            by_entry[review.entry_id] += 1
+    return by_expert, by_entry
+
+
+def remind(category, now):
+    """Mail every expert who still has work in this category; returns how many were mailed."""
+    _require_review_open(category, now)
+    by_expert, _entries = progress(category)
+    experts = {m.expert_id: m.expert for m in panel(category)}
+    sent = 0
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    for expert_id, counts in by_expert.items():
+        left = counts["assigned"] + counts["draft"]
+        expert = experts.get(expert_id)
+        if not left or expert is None or expert.status != UserStatus.ACTIVE:
+            continue
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject = _("Reviews waiting: %(category)s", category=category.name)
+            body = _("You have %(left)d entries left to score in %(category)s. The review closes "
+                     "on %(closes)s. Sign in: %(url)s", left=left, category=category.name,
+                     closes=category.campaign.local(category.window("review")[1]).strftime(
+                         "%Y-%m-%d %H:%M"), url=base + url_for("review.mine"))
+        queue_mail(db.session, expert.email, subject, body)
+        sent += 1
+    return sent
