@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from app.config import PROJECT_ROOT
 
 FEATURES = {"nominations", "review", "voting", "results"}
