@@ -64,7 +64,8 @@ def load_entries(items, context):
     return created
 
 
-def _category(slug, key):
+def category_by_keys(slug, key):
+    """Category KEY of campaign SLUG, or a ClickException naming what is missing."""
     category = db.session.scalar(select(Category).join(Campaign).where(
         Campaign.slug == slug, Category.key == key))
     if category is None:
@@ -82,7 +83,7 @@ def import_command(slug, key, path):
     Every row is checked first; if any is wrong, the rows are listed and nothing is imported.
     """
     as_cli()
-    category = _category(slug, key)
+    category = category_by_keys(slug, key)
     try:
         header, rows = read_table(path.read_bytes(), path.name)
     except TableError as error:
@@ -116,7 +117,7 @@ def import_command(slug, key, path):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(slug, key, file_format, output):
     """Write the nominations of a category (all but drafts) with their status."""
-    category = _category(slug, key)
+    category = category_by_keys(slug, key)
     data, _mimetype = export_file(category, file_format)
     output.write_bytes(data)
     click.echo(f"wrote {output}")

@@ -11,7 +11,8 @@ from app.admin import services as admin_services
 from app.cli import as_cli
 from app.database import utcnow
 from app.extensions import db
-from app.models import Campaign, Category, Role, User
+from app.models import Role, User
+from nominations.cli import category_by_keys
 from nominations.models import Entry
 from nominations.tabular import TableError, read_table
 
@@ -35,14 +36,6 @@ def rubric_locked(category):
     return None
 
 
-def _category(slug, key):
-    category = db.session.scalar(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
-    if category is None:
-        raise click.ClickException(f"no category {key!r} in campaign {slug!r}")
-    return category
-
-
 @reviews_cli.command("export")
 @click.argument("slug")
 @click.argument("key")
@@ -50,7 +43,7 @@ def _category(slug, key):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(slug, key, email, output):
     """Write an expert's score sheet (XLSX) for category KEY of campaign SLUG."""
-    category = _category(slug, key)
+    category = category_by_keys(slug, key)
     expert = db.session.scalar(select(User).where(User.email == email.strip().lower(),
                                                   User.role == Role.EXPERT))
     if expert is None:
@@ -66,7 +59,7 @@ def export_command(slug, key, email, output):
 def import_command(slug, key, path):
     """Record a filled-in score sheet; every row is checked, and a bad row stops it all."""
     as_cli()
-    category = _category(slug, key)
+    category = category_by_keys(slug, key)
     try:
         header, rows = read_table(path.read_bytes(), path.name)
         report = import_sheet(category, header, rows, utcnow())

@@ -130,41 +130,48 @@ def unassign(review):
     db.session.delete(review)
 
 
-def validate_points(category, points):
-    """{criterion id (str): int}, every criterion present and within 0..max; else ReviewError."""
+def _check_points(criterion, value):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= criterion.max_points:
+        raise ReviewError(_("%(name)s: give 0 to %(max)d points.", name=criterion.name,
+                            max=criterion.max_points))
+    return value
+
+
+def validate_points(category, points, complete=True):
+    """{criterion id (str): int} within 0..max; with ``complete`` every criterion is needed.
+
+    Keys of other criteria and empty values are dropped.
+    """
     clean = {}
     for criterion in category.criteria:
         value = points.get(str(criterion.id))
         if value is None:
-            raise ReviewError(_("Every criterion needs points before submitting."))
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= criterion.max_points:
-            raise ReviewError(_("%(name)s: give 0 to %(max)d points.", name=criterion.name,
-                                max=criterion.max_points))
-        clean[str(criterion.id)] = value
+            if complete:
+                raise ReviewError(_("Every criterion needs points before submitting."))
+            continue
+        clean[str(criterion.id)] = _check_points(criterion, value)
     return clean
+
+
+def _own_open_review(review, expert, now):
+    """The review is the expert's, its window is open and it is not locked."""
+    if review.expert_id != expert.id:
+        raise ReviewError(_("This review is not yours."))
+    _require_review_open(review.entry.category, now)
+    if review.status == ReviewStatus.SUBMITTED:
+        raise ReviewError(_("This review is submitted and locked."))
 
 
 def save_review(review, expert, points, comment, submit, now):
     """Save a draft (points may be missing) or submit (every criterion scored); then locked."""
-    if review.expert_id != expert.id:
-        raise ReviewError(_("This review is not yours."))
-    category = review.entry.category
-    _require_review_open(category, now)
-    if review.status == ReviewStatus.SUBMITTED:
-        raise ReviewError(_("This review is submitted and locked."))
-    known = {str(c.id): c for c in category.criteria}
-    kept = {key: value for key, value in points.items() if key in known and value is not None}
-    for key, value in kept.items():
-        if not 0 <= value <= known[key].max_points:
-            raise ReviewError(_("%(name)s: give 0 to %(max)d points.", name=known[key].name,
-                                max=known[key].max_points))
+    _own_open_review(review, expert, now)
+    review.points = validate_points(review.entry.category, points, complete=submit)
+    review.comment = comment or ""
     if submit:
-        kept = validate_points(category, kept)
         review.status = ReviewStatus.SUBMITTED
         review.submitted_at = now
     else:
         review.status = ReviewStatus.DRAFT
-    review.points, review.comment = kept, comment or ""
     return review
 
 
@@ -178,12 +185,8 @@ def reopen_review(review, now):
 
 def declare_conflict(review, expert, reason, now):
     """The expert steps aside (回避): the review goes, a conflict is kept, the entry is refilled."""
-    if review.expert_id != expert.id:
-        raise ReviewError(_("This review is not yours."))
+    _own_open_review(review, expert, now)
     category = review.entry.category
-    _require_review_open(category, now)
-    if review.status == ReviewStatus.SUBMITTED:
-        raise ReviewError(_("This review is submitted and locked."))
     db.session.add(Conflict(expert_id=expert.id, entry_id=review.entry_id, reason=reason or ""))
     db.session.delete(review)
     db.session.flush()
