@@ -67,6 +67,23 @@ class DefaultConfig:
 
     PASSWORD_RESET_MAX_AGE = 3600
 
+    # Public voting (DESIGN §4).
+    VOTER_HMAC_KEY = None  #: keys the HMAC of phone numbers; from the environment or instance/
+    CODE_SENDER = "console"  #: "console", "file" or "webhook"
+    CODE_SENDER_FILE = None  #: file sender: path of the JSON-lines file (default instance/codes.jsonl)
+    CODE_SENDER_URL = None  #: webhook sender: the SMS gateway's URL
+    CODE_TTL_SECONDS = 300
+    CODE_MAX_ATTEMPTS = 5
+    CODE_RESEND_SECONDS = 60
+    CODES_PER_PHONE_PER_DAY = 5
+    CODES_PER_IP_PER_DAY = 10
+    #: How long a verified voter stays signed in on a device.
+    VOTER_SESSION_DAYS = 30
+    VOTE_LIMITS_PER_IP = "60/minute"
+    VOTE_LIMITS_PER_NETWORK = "600/minute"
+    VOTE_LIMITS_PER_VOTER = "30/minute"
+    CODE_LIMITS_PER_IP = "5/minute;30/hour"
+
     # Attachments of entries (checked by content; stored under instance/uploads).
     UPLOAD_FOLDER = None  # default: <instance>/uploads
     UPLOAD_PHOTO_MAX_BYTES = 10 * 1024 * 1024
@@ -83,6 +100,7 @@ class DefaultConfig:
 ENVIRONMENT_VARIABLES = {
     "APP_ENV": str,
     "SECRET_KEY": str,
+    "VOTER_HMAC_KEY": str,
     "DATABASE_URL": str,
     "RATELIMIT_STORAGE_URI": str,
     "TRUSTED_PROXIES": int,
@@ -112,25 +130,28 @@ def load_environment(config, environ=os.environ):
             config[key] = _parse(kind, environ[name])
 
 
+#: Secrets read from the config or environment, else from a file in instance/.
+SECRET_FILES = {"SECRET_KEY": "secret_key", "VOTER_HMAC_KEY": "voter_hmac_key"}
+
+
 def ensure_secret(config, instance_path):
-    """Give the app a SECRET_KEY: from config, else from ``instance/secret_key``.
+    """Give the app its secrets: from config, else from files in ``instance/``.
 
     Outside production a missing file is created with a fresh random key (mode 0600), so that a
-    newcomer's ``make run`` needs no set-up; in production the key must be given explicitly.
+    newcomer's ``make run`` needs no set-up; in production the keys must be given explicitly.
     """
-    if config.get("SECRET_KEY"):
-        return
-    path = Path(instance_path) / "secret_key"
-    if path.exists():
-        config["SECRET_KEY"] = path.read_text().strip()
-        return
-    if config.get("APP_ENV") == "production":
-        return  # validate() refuses to start
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    config["SECRET_KEY"] = path.read_text().strip()
+    for name, filename in SECRET_FILES.items():
+        if config.get(name):
+            continue
+        path = Path(instance_path) / filename
+        if not path.exists():
+            if config.get("APP_ENV") == "production":
+                continue  # validate() refuses to start
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        config[name] = path.read_text().strip()
 
 
 class ConfigError(RuntimeError):
@@ -143,6 +164,8 @@ def validate(config):
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == INSECURE_SECRET:
         raise ConfigError("SECRET_KEY is missing or the insecure default; set it in the environment")
+    if not config.get("VOTER_HMAC_KEY"):
+        raise ConfigError("VOTER_HMAC_KEY is missing; set it in the environment")
     if config.get("APP_ENV") == "production":
         if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
             raise ConfigError(

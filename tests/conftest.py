@@ -25,6 +25,7 @@ def base_config(instance):
         "TESTING": True,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key",
+        "VOTER_HMAC_KEY": "test-voter-key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'platform.db'}",
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_BACKEND": "console",

@@ -1,4 +1,160 @@
-"""Routes of the public vote (filled by the voting issue)."""
-from flask import Blueprint
+"""The citizen's vote: verify a phone number with a code, then vote; receipts."""
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+
+from app.database import utcnow
+from app.extensions import db, limiter
+from app.security import safe_next
+from nominations.models import Entry
+
+from . import services
+from .forms import CodeForm, PhoneForm
+from .models import Vote
+from .phones import mask, network_of
+from .session import current_voter_id, forget_voter, remember_voter
 
 bp = Blueprint("voting", __name__, url_prefix="/vote")
+
+
+def _network_key():
+    return network_of(get_remote_address()) or get_remote_address()
+
+
+def _voter_key():
+    voter = current_voter_id()
+    return f"voter:{voter}" if voter else f"ip:{get_remote_address()}"
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit(_limit("CODE_LIMITS_PER_IP"), methods=["POST"])
+def verify():
+    """Step 1: the phone number; a code is sent to it."""
+    target = safe_next(request.values.get("next"))
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            phone = services.request_code(form.phone.data, request.remote_addr, utcnow())
+            db.session.commit()
+        except services.VotingError as error:
+            db.session.rollback()
+            form.phone.errors.append(str(error))
+        else:
+            code_form = CodeForm(phone=phone)
+            return render_template("voting/code.html", form=code_form, masked=mask(phone),
+                                   next=target)
+    return render_template("voting/verify.html", form=form, next=target), (
+        422 if request.method == "POST" else 200)
+
+
+@bp.post("/confirm")
+@limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+def confirm():
+    """Step 2: the code; the voter is then signed in on this device."""
+    target = safe_next(request.values.get("next"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            voter, phone = services.verify_code(form.phone.data, form.code.data, utcnow())
+            db.session.commit()
+        except services.VotingError as error:
+            db.session.commit()  # a wrong try is counted even though the code is refused
+            form.code.errors.append(str(error))
+        else:
+            flash(_("Your number %(phone)s is verified. You can vote now.", phone=mask(phone)),
+                  "success")
+            return remember_voter(redirect(target), voter.id)
+    masked = mask(form.phone.data) if form.phone.data and form.phone.data.startswith("+86") else ""
+    return render_template("voting/code.html", form=form, masked=masked, next=target), 422
+
+
+@bp.post("/entries/<int:entry_id>")
+@limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
+@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=_network_key)
+@limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)
+def cast(entry_id):
+    entry = db.get_or_404(Entry, entry_id)
+    page = url_for("nominations.entry", slug=entry.category.campaign.slug,
+                   key=entry.category.key, number=entry.number or "-")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    voter_id = current_voter_id()
+    if voter_id is None:
+        return redirect(url_for("voting.verify", next=page))
+    try:
+        receipt = services.cast_vote(voter_id, entry.id, utcnow(), request.remote_addr,
+                                     request.user_agent.string or "")
+        db.session.commit()
+    except services.VotingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(page)
+    flash(_("Vote recorded for %(number)s (receipt %(receipt)d). Votes left today in this "
+            "category: %(left)d.", number=receipt.entry_number, receipt=receipt.vote_id,
+            left=receipt.votes_left), "success")
+    return redirect(url_for("voting.receipt", vote_id=receipt.vote_id))
+
+
+@bp.get("/receipts/<int:vote_id>")
+def receipt(vote_id):
+    vote = db.session.get(Vote, vote_id)
+    if vote is None or vote.voter_id != current_voter_id():
+        abort(404)
+    left = services.votes_left(vote.voter_id, vote.entry.category, utcnow())
+    return render_template("voting/receipt.html", vote=vote, entry=vote.entry,
+                           category=vote.entry.category, left=left)
+
+
+@bp.post("/signout")
+def signout():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    flash(_("This device no longer votes with your number."), "info")
+    return forget_voter(redirect(url_for("public.index")))
+
+
+def vote_panel(entry):
+    """The vote block of an entry's public page (rendered into the nominations template)."""
+    category = entry.category
+    if not category.has_public_vote:
+        return ""
+    now = utcnow()
+    voter_id = current_voter_id()
+    left = services.votes_left(voter_id, category, now) if voter_id else None
+    tallies = services.tallies(category)
+    return Markup(render_template(
+        "voting/_panel.html", entry=entry, category=category, state=category.phase_state(
+            "voting", now), voter_id=voter_id, left=left, tally=visible_tally(
+            category, tallies, entry.id, now)))
+
+
+def visible_tally(category, tallies, entry_id, now):
+    """What the public may see of an entry's votes: ("count", n), ("rank", r) or None."""
+    visibility = category.tally_visibility.value
+    closed = category.phase_state("voting", now) == "closed"
+    if visibility == "live" or (visibility == "after_close" and closed):
+        return ("count", tallies.get(entry_id, 0))
+    if visibility == "ranking_only":
+        votes = tallies.get(entry_id, 0)
+        return ("rank", 1 + sum(1 for v in tallies.values() if v > votes))
+    return None
+
+
+@bp.app_context_processor
+def _voting_helpers():
+    return {"vote_panel": vote_panel}

@@ -22,11 +22,13 @@ def test_a_secret_key_is_made_once_in_instance_with_private_permissions(tmp_path
 @pytest.mark.parametrize("overrides, message", [
     ({"SECRET_KEY": "insecure-dev-secret"}, "SECRET_KEY"),
     ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "SESSION_COOKIE_SECURE": True,
-      "RATELIMIT_STORAGE_URI": "memory://"}, "memory://"),
-    ({"APP_ENV": "production", "SECRET_KEY": "x" * 40,
+      "VOTER_HMAC_KEY": "y" * 40, "RATELIMIT_STORAGE_URI": "memory://"}, "memory://"),
+    ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "VOTER_HMAC_KEY": "y" * 40,
       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}, "SESSION_COOKIE_SECURE"),
-    ({"APP_ENV": "production", "SESSION_COOKIE_SECURE": True,
+    ({"APP_ENV": "production", "SESSION_COOKIE_SECURE": True, "VOTER_HMAC_KEY": "y" * 40,
       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}, "SECRET_KEY"),
+    ({"APP_ENV": "production", "SESSION_COOKIE_SECURE": True, "SECRET_KEY": "x" * 40,
+      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}, "VOTER_HMAC_KEY"),
     ({"SQLITE_SYNCHRONOUS": "FULL; DROP TABLE x"}, "SQLITE_SYNCHRONOUS"),
 ])
 def test_unsafe_settings_are_refused(tmp_path, overrides, message):

@@ -1,0 +1,45 @@
+"""Where one-time codes go: ``console`` (the log), ``file`` (JSON lines) or ``webhook`` (HTTP)."""
+import json
+import logging
+import urllib.request
+from pathlib import Path
+
+from flask import current_app
+
+from app.database import utcnow
+
+from .phones import mask
+
+log = logging.getLogger(__name__)
+
+
+class SendError(RuntimeError):
+    """The code could not be handed to the sender."""
+
+
+def send_code(phone, code):
+    """Hand ``code`` for ``phone`` (E.164) to the configured sender."""
+    kind = current_app.config["CODE_SENDER"]
+    message = {"to": phone, "code": code, "at": utcnow().isoformat()}
+    if kind == "console":
+        # For a developer's machine only: the code is what they need to see.
+        log.info("verification code for %s: %s", mask(phone), code)
+    elif kind == "file":
+        path = Path(current_app.config.get("CODE_SENDER_FILE")
+                    or Path(current_app.instance_path) / "codes.jsonl")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+    elif kind == "webhook":
+        url = current_app.config["CODE_SENDER_URL"]
+        if not url:
+            raise SendError("CODE_SENDER_URL is not set")
+        request = urllib.request.Request(url, data=json.dumps(message).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                if response.status >= 300:
+                    raise SendError(f"gateway answered {response.status}")
+        except OSError as error:
+            raise SendError(str(error)) from error
+    else:
+        raise SendError(f"unknown CODE_SENDER {kind!r}")

@@ -1,0 +1,225 @@
+"""Voting use cases: one-time codes, casting a vote within the quotas, tallies.
+
+Every rule that must hold under concurrent requests is enforced by the database: the vote's
+unique constraint, the quota's conditional UPDATE, the tally's increment, the code's attempt
+counter. The caller commits (or rolls back) once.
+"""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from nominations.models import Entry, EntryStatus
+
+from .models import DailyQuota, EntryTally, VerificationCode, Vote, Voter, VoteStatus
+from .phones import InvalidPhone, keyed_hash, network_of, normalise_mobile
+from .senders import send_code
+
+
+class VotingError(Exception):
+    """A refusal with a message for the voter; ``code`` names it for the API."""
+
+    code = "refused"
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+class BadPhone(VotingError):
+    code = "invalid_phone"
+
+
+class TooSoon(VotingError):
+    code = "too_soon"
+
+
+class TooManyCodes(VotingError):
+    code = "too_many_codes"
+
+
+class WrongCode(VotingError):
+    code = "wrong_code"
+
+
+class NotOpen(VotingError):
+    code = "not_open"
+
+
+class AlreadyVoted(VotingError):
+    code = "already_voted"
+
+
+class QuotaUsed(VotingError):
+    code = "quota_used"
+
+
+def _key():
+    return current_app.config["VOTER_HMAC_KEY"]
+
+
+def phone_hmac(e164):
+    return keyed_hash(_key(), "phone:" + e164)
+
+
+def ip_hmac(address):
+    return keyed_hash(_key(), "ip:" + (address or ""))
+
+
+def request_code(raw_phone, ip, now):
+    """Send a new code to a mainland mobile number, within the resend and daily caps."""
+    config = current_app.config
+    try:
+        phone = normalise_mobile(raw_phone)
+    except InvalidPhone as error:
+        raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
+    phone_key, ip_key = phone_hmac(phone), ip_hmac(ip)
+    day_ago = now - timedelta(days=1)
+    last = db.session.scalar(select(func.max(VerificationCode.created_at)).where(
+        VerificationCode.phone_hmac == phone_key))
+    if last is not None and (now - last).total_seconds() < config["CODE_RESEND_SECONDS"]:
+        wait = int(config["CODE_RESEND_SECONDS"] - (now - last).total_seconds()) + 1
+        raise TooSoon(_("A code was just sent. You can ask again in %(seconds)d seconds.",
+                        seconds=wait), retry_after=wait)
+    sent_to_phone = db.session.scalar(select(func.count()).where(
+        VerificationCode.phone_hmac == phone_key, VerificationCode.created_at > day_ago))
+    sent_from_ip = db.session.scalar(select(func.count()).where(
+        VerificationCode.ip_hmac == ip_key, VerificationCode.created_at > day_ago))
+    if sent_to_phone >= config["CODES_PER_PHONE_PER_DAY"] or (
+            sent_from_ip >= config["CODES_PER_IP_PER_DAY"]):
+        raise TooManyCodes(_("Too many codes today. Please try again tomorrow."))
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    db.session.add(VerificationCode(
+        phone_hmac=phone_key, code_hmac=keyed_hash(_key(), "code:" + code), ip_hmac=ip_key,
+        created_at=now, expires_at=now + timedelta(seconds=config["CODE_TTL_SECONDS"])))
+    db.session.flush()
+    send_code(phone, code)
+    return phone
+
+
+def verify_code(raw_phone, code, now):
+    """The voter for this phone if ``code`` is its latest live code; else WrongCode."""
+    try:
+        phone = normalise_mobile(raw_phone)
+    except InvalidPhone as error:
+        raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
+    phone_key = phone_hmac(phone)
+    latest = db.session.scalar(
+        select(VerificationCode).where(VerificationCode.phone_hmac == phone_key)
+        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc()).limit(1))
+    maximum = current_app.config["CODE_MAX_ATTEMPTS"]
+    if latest is None or latest.used_at is not None or latest.expires_at <= now:
+        raise WrongCode(_("This code has expired or was used. Please ask for a new one."))
+    # Count the try first, atomically: parallel guesses cannot get more than the maximum.
+    counted = db.session.execute(
+        update(VerificationCode).where(VerificationCode.id == latest.id,
+                                       VerificationCode.attempts < maximum)
+        .values(attempts=VerificationCode.attempts + 1)).rowcount
+    if not counted:
+        raise WrongCode(_("Too many wrong codes. Please ask for a new one."))
+    expected = keyed_hash(_key(), "code:" + str(code or "").strip())
+    if not secrets.compare_digest(expected, latest.code_hmac):
+        db.session.refresh(latest)
+        left = maximum - latest.attempts
+        raise WrongCode(_("The code is wrong. %(left)d tries left.", left=left) if left
+                        else _("Too many wrong codes. Please ask for a new one."))
+    latest.used_at = now
+    voter = db.session.scalar(select(Voter).where(Voter.phone_hmac == phone_key))
+    if voter is None:
+        voter = Voter(phone_hmac=phone_key, first_seen=now, last_seen=now)
+        db.session.add(voter)
+    voter.last_seen = now
+    db.session.flush()
+    return voter, phone
+
+
+def _insert_ignore(table):
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the bound database."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    vote_id: int
+    entry_number: str
+    cast_at: object
+    vote_day: object
+    votes_left: int
+
+
+def vote_day_of(category, now):
+    """The day a vote cast at ``now`` counts for: the date in the campaign's time zone."""
+    return category.campaign.local(now).date()
+
+
+def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
+    """Record a vote, or refuse it with the reason. Quota, uniqueness and tally hold together."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.status != EntryStatus.APPROVED:
+        raise NotOpen(_("This entry cannot receive votes."))
+    category = entry.category
+    if not category.has_public_vote or not category.campaign.is_public:
+        raise NotOpen(_("This category has no public vote."))
+    if not category.is_open("voting", now):
+        raise NotOpen(_("Voting is not open now."))
+    day = vote_day_of(category, now)
+    limit = category.votes_per_day
+    db.session.execute(_insert_ignore(DailyQuota).values(
+        voter_id=voter_id, category_id=category.id, vote_day=day, used=0))
+    raised = db.session.execute(
+        update(DailyQuota).where(and_(DailyQuota.voter_id == voter_id,
+                                      DailyQuota.category_id == category.id,
+                                      DailyQuota.vote_day == day, DailyQuota.used < limit))
+        .values(used=DailyQuota.used + 1)).rowcount
+    if not raised:
+        raise QuotaUsed(_("You have used your %(limit)d votes in this category today. "
+                          "Come back tomorrow.", limit=limit))
+    try:
+        with db.session.begin_nested():
+            vote = Vote(voter_id=voter_id, entry_id=entry.id, category_id=category.id,
+                        vote_day=day, created_at=now,
+                        net_hmac=ip_hmac(network_of(ip)) if ip else None,
+                        agent_hmac=keyed_hash(_key(), "ua:" + user_agent) if user_agent else None)
+            db.session.add(vote)
+    except IntegrityError as error:
+        raise AlreadyVoted(_("You have already voted for this entry today.")) from error
+    db.session.execute(_insert_ignore(EntryTally).values(
+        entry_id=entry.id, category_id=category.id, valid_votes=0))
+    db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry.id)
+                       .values(valid_votes=EntryTally.valid_votes + 1))
+    used = db.session.scalar(select(DailyQuota.used).where(
+        DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
+        DailyQuota.vote_day == day))
+    return Receipt(vote.id, entry.number, now, day, limit - used)
+
+
+def votes_left(voter_id, category, now):
+    used = db.session.scalar(select(DailyQuota.used).where(
+        DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
+        DailyQuota.vote_day == vote_day_of(category, now))) or 0
+    return max(0, category.votes_per_day - used)
+
+
+def tallies(category):
+    """{entry id: valid votes} from the counters (no count over the vote table)."""
+    return dict(db.session.execute(select(EntryTally.entry_id, EntryTally.valid_votes).where(
+        EntryTally.category_id == category.id)).all())
+
+
+def recount(category, day=None):
+    """{entry id: valid votes} counted from the vote table (the organiser's reconciliation)."""
+    query = select(Vote.entry_id, func.count()).where(
+        Vote.category_id == category.id, Vote.status == VoteStatus.VALID)
+    if day is not None:
+        query = query.where(Vote.vote_day == day)
+    return dict(db.session.execute(query.group_by(Vote.entry_id)).all())
+
+
