@@ -1,0 +1,228 @@
+"""Casting votes: the window, one vote per entry per day, the daily quota (also under
+concurrent requests), days in the campaign's time zone, tallies and what the public sees."""
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.database import utcnow
+from app.extensions import db
+from nominations.models import EntryStatus
+from voting import services
+from voting.models import DailyQuota, EntryTally, Vote, Voter
+
+from ..conftest import csrf_token
+
+
+def new_voter(phone_hmac="v"):
+    voter = Voter(phone_hmac=phone_hmac.ljust(64, "0"))
+    db.session.add(voter)
+    db.session.flush()
+    voter_id = voter.id
+    db.session.commit()
+    return voter_id
+
+
+def vote(client, entry):
+    return client.post(f"/vote/entries/{entry.id}",
+                       data={"csrf_token": csrf_token(client, "/vote/verify")})
+
+
+def test_a_citizen_verifies_votes_and_gets_a_receipt(app, voted, verified):
+    category, entries = voted
+    client = verified()
+    response = vote(client, entries[0])
+    assert response.status_code == 302 and response.headers["Location"].startswith("/vote/receipts/")
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "投票成功" in receipt and "SW-001" in receipt and "本类别今日剩余票数" in receipt
+    assert "<dd>2</dd>" in receipt
+    assert app.test_client().get(response.headers["Location"]).status_code == 404  # not yours
+
+
+def test_voting_needs_a_verified_phone_first(app, voted):
+    category, entries = voted
+    client = app.test_client()
+    response = vote(client, entries[0])
+    assert response.status_code == 302 and response.headers["Location"].startswith("/vote/verify")
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_a_vote_without_the_csrf_token_is_refused(app, voted, verified):
+    category, entries = voted
+    client = verified()
+    assert client.post(f"/vote/entries/{entries[0].id}").status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_one_vote_per_entry_per_day_and_the_daily_quota(app, voted, verified):
+    category, entries = voted
+    client = verified()
+    vote(client, entries[0])
+    again = client.get(vote(client, entries[0]).headers["Location"]).get_data(as_text=True)
+    assert "您今天已为该作品投过票" in again
+    vote(client, entries[1])
+    vote(client, entries[2])
+    fourth = client.get(vote(client, entries[3]).headers["Location"]).get_data(as_text=True)
+    assert "您今天在本类别的 3 票已用完" in fourth
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 3
+    assert db.session.scalar(select(DailyQuota.used)) == 3
+
+
+def test_a_refused_vote_leaves_the_quota_and_the_tally_untouched(app, voted):
+    category, entries = voted
+    voter = new_voter()
+    now = utcnow()
+    with app.test_request_context("/", method="POST"):
+        services.cast_vote(voter, entries[0].id, now)
+        db.session.commit()
+        with pytest.raises(services.AlreadyVoted):
+            services.cast_vote(voter, entries[0].id, now)
+        db.session.rollback()
+    assert db.session.scalar(select(DailyQuota.used)) == 1
+    assert services.tallies(category) == {entries[0].id: 1}
+
+
+@pytest.mark.parametrize("change, words", [
+    ("closed", "现在不在投票时间内"),
+    ("not_approved", "该作品不接受投票"),
+    ("no_public_vote", "该类别不设公众投票"),
+])
+def test_votes_outside_the_rules_are_refused_with_the_reason(app, voted, verified, change, words):
+    category, entries = voted
+    if change == "closed":
+        category.campaign.voting_closes = utcnow() - timedelta(seconds=1)
+    elif change == "not_approved":
+        entries[0].status = EntryStatus.WITHDRAWN
+    else:
+        category.expert_weight, category.public_weight = 1.0, 0.0
+    db.session.commit()
+    client = verified()
+    response = vote(client, entries[0])
+    page = client.get(response.headers["Location"])
+    assert words in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_a_minute_before_and_after_midnight_in_shanghai_are_different_days(app, voted):
+    category, entries = voted
+    voter = new_voter()
+    midnight = datetime(2030, 6, 1, 16, 0, tzinfo=UTC)  # 00:00 on 2 June in Shanghai
+    category.campaign.voting_opens = midnight - timedelta(days=2)
+    category.campaign.voting_closes = midnight + timedelta(days=2)
+    category.votes_per_day = 1
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        before = services.cast_vote(voter, entries[0].id, midnight - timedelta(minutes=1))
+        after = services.cast_vote(voter, entries[0].id, midnight + timedelta(minutes=1))
+        db.session.commit()
+    assert str(before.vote_day) == "2030-06-01" and str(after.vote_day) == "2030-06-02"
+    assert services.tallies(category)[entries[0].id] == 2
+
+
+def _burst(app, voter_id, entry_ids, threads=20):
+    """Fire one vote per thread at once; returns the outcomes."""
+    db.session.commit()  # the test itself must hold no transaction (and no lock) meanwhile
+    barrier = threading.Barrier(threads)
+    outcomes = []
+
+    def one(entry_id):
+        barrier.wait()
+        with app.test_request_context("/", method="POST"):
+            try:
+                services.cast_vote(voter_id, entry_id, utcnow())
+                db.session.commit()
+                outcomes.append("ok")
+            except services.VotingError as error:
+                db.session.rollback()
+                outcomes.append(error.code)
+            except Exception as error:  # noqa: BLE001 - any other failure is a bug to show
+                db.session.rollback()
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    workers = [threading.Thread(target=one, args=(entry_ids[i % len(entry_ids)],))
+               for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return outcomes
+
+
+def test_concurrent_votes_of_one_voter_never_exceed_the_quota(app, voted):
+    category, entries = voted
+    voter = new_voter()
+    outcomes = _burst(app, voter, [e.id for e in entries], threads=20)
+    assert outcomes.count("ok") == 3
+    assert set(outcomes) <= {"ok", "quota_used", "already_voted"}
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 3
+    assert db.session.scalar(select(DailyQuota.used)) == 3
+
+
+def test_concurrent_votes_for_one_entry_count_once(app, voted):
+    category, entries = voted
+    voter = new_voter()
+    outcomes = _burst(app, voter, [entries[0].id], threads=12)
+    assert outcomes.count("ok") == 1 and outcomes.count("already_voted") == 11
+    assert db.session.scalar(select(DailyQuota.used)) == 1
+    assert services.tallies(category) == {entries[0].id: 1}
+
+
+def test_tallies_always_equal_a_recount(app, voted):
+    category, entries = voted
+    for n in range(6):
+        voter = new_voter(f"voter{n}")
+        _burst(app, voter, [e.id for e in entries[: 1 + n % 5]], threads=4)
+    counted = services.recount(category)
+    assert services.tallies(category) == counted
+    assert sum(counted.values()) == db.session.scalar(select(func.count()).select_from(Vote))
+    assert db.session.scalar(select(func.sum(EntryTally.valid_votes))) == sum(counted.values())
+
+
+@pytest.mark.parametrize("visibility, shown, hidden", [
+    ("live", "2 票", "当前排名"),
+    ("ranking_only", "当前排名第 1", "2 票"),
+    ("after_close", None, "2 票"),
+])
+def test_what_the_public_sees_of_the_votes(app, voted, visibility, shown, hidden):
+    category, entries = voted
+    category.tally_visibility = visibility
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        for n in range(2):
+            services.cast_vote(new_voter(f"p{n}"), entries[0].id, utcnow())
+        db.session.commit()
+    page = app.test_client().get("/c/week/workers/SW-001").get_data(as_text=True)
+    if shown:
+        assert shown in page
+    assert hidden not in page
+    if visibility == "after_close":
+        category.campaign.voting_closes = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert "2 票" in app.test_client().get("/c/week/workers/SW-001").get_data(as_text=True)
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_per_ip_limit(app, voted, verified):
+    category, entries = voted
+    app.config["VOTE_LIMITS_PER_IP"] = "2/minute"  # read on every request
+    client = verified()
+    codes = []
+    for i, entry in enumerate(entries[:4]):
+        response = client.post(f"/vote/entries/{entry.id}", data={
+            "csrf_token": csrf_token(client, "/vote/verify")},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"})
+        codes.append(response.status_code)
+    assert codes == [302, 302, 429, 429]
+    assert int(response.headers["Retry-After"]) > 0
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 2
+
+
+def test_code_requests_are_rate_limited_per_ip(app, voted):
+    app.config["CODE_LIMITS_PER_IP"] = "2/minute"
+    client = app.test_client()
+    codes = [client.post("/vote/verify", data={
+        "phone": f"1390000000{i}", "csrf_token": csrf_token(client, "/vote/verify")}
+    ).status_code for i in range(3)]
+    assert codes == [200, 200, 429]
