@@ -105,7 +105,7 @@ class CaseForm(EntryForm):
 
 
 class SocialWorkerForm(EntryForm):
-    name = _line(_l("Name"), 40)
+    name = _line(_l("Full name"), 40)
     years_of_service = IntegerField(_l("Years of service"), validators=[
         Optional(), NumberRange(0, 60, _l("Between %(min)s and %(max)s."))])
     certificate_level = SelectField(

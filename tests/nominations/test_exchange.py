@@ -70,7 +70,7 @@ def test_a_good_file_creates_numbered_submitted_entries(organiser_client, catego
 
 def test_columns_may_be_named_by_their_chinese_labels(organiser_client, category_of, agencies):
     category_of("social_worker")
-    rows = [["机构", "标题", "简介", "状态", "名称", "从业年限", "职业资格等级", "主要事迹"],
+    rows = [["机构", "标题", "简介", "状态", "姓名", "从业年限", "职业资格等级", "主要事迹"],
             ["木棉社会工作服务中心", "陈晓岚", "简介", "approved", "陈晓岚", "8", "senior", "事迹"]]
     assert send(organiser_client, rows).status_code == 200
     entry = db.session.scalar(select(Entry))
