@@ -92,9 +92,11 @@ def _register_blueprints(app):
 
     from nominations.cli import register as register_nomination_cli
     from review.cli import register as register_review_cli
+    from voting.cli import register as register_voting_cli
 
     register_nomination_cli(app)
     register_review_cli(app)
+    register_voting_cli(app)
 
 
 def _name_the_actor():

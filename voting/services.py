@@ -223,3 +223,48 @@ def recount(category, day=None):
     return dict(db.session.execute(query.group_by(Vote.entry_id)).all())
 
 
+
+
+def vote_records(category):
+    """The category's valid votes as plain records for the fraud signals."""
+    from .fraud import VoteRecord
+
+    rows = db.session.execute(select(
+        Vote.id, Vote.voter_id, Vote.entry_id, Vote.created_at, Vote.net_hmac, Vote.agent_hmac)
+        .where(Vote.category_id == category.id, Vote.status == VoteStatus.VALID)).all()
+    return [VoteRecord(r.id, r.voter_id, r.entry_id, r.created_at.timestamp(), r.net_hmac or "",
+                       r.agent_hmac or "") for r in rows]
+
+
+def code_records(since):
+    from .fraud import CodeRecord
+
+    rows = db.session.execute(select(VerificationCode.ip_hmac, VerificationCode.created_at,
+                                     VerificationCode.used_at)
+                              .where(VerificationCode.created_at >= since)).all()
+    return [CodeRecord(r.ip_hmac, r.created_at.timestamp(), r.used_at is not None) for r in rows]
+
+
+def void_votes(category, vote_ids, organiser, reason, now):
+    """Void valid votes of ``category`` with a reason: they stay, leave every tally, and each is
+    in the audit log. Returns how many were voided."""
+    from app.models.audit import record
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise VotingError(_("Please give the reason for voiding."))
+    votes = db.session.scalars(select(Vote).where(
+        Vote.id.in_(list(vote_ids)), Vote.category_id == category.id,
+        Vote.status == VoteStatus.VALID)).all()
+    per_entry = {}
+    for vote in votes:
+        vote.status, vote.void_reason = VoteStatus.VOIDED, reason
+        vote.voided_by_id, vote.voided_at = organiser.id, now
+        per_entry[vote.entry_id] = per_entry.get(vote.entry_id, 0) + 1
+        record(db.session, "vote.void", "vote", vote.id, {"status": "valid"},
+               {"status": "voided", "reason": reason})
+    for entry_id, count in per_entry.items():
+        db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry_id)
+                           .values(valid_votes=EntryTally.valid_votes - count))
+    db.session.flush()
+    return len(votes)

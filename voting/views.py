@@ -158,3 +158,6 @@ def visible_tally(category, tallies, entry_id, now):
 @bp.app_context_processor
 def _voting_helpers():
     return {"vote_panel": vote_panel}
+
+
+from . import manage  # noqa: E402,F401  (organiser routes register on bp)

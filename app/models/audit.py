@@ -139,3 +139,12 @@ def _write_audit_rows(session, _flush_context):
             row(obj, "delete", _snapshot(obj), None)
     if rows:
         session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def record(session, action, object_type, object_id, before=None, after=None):
+    """Write one audit row for a change made outside the ORM's unit of work (bulk updates)."""
+    actor_id, label = current_actor()
+    session.execute(insert(AuditLog.__table__), [{
+        "at": utcnow(), "actor_id": actor_id, "actor_label": label, "action": action,
+        "object_type": object_type, "object_id": str(object_id), "before": before,
+        "after": after}])

@@ -16,7 +16,7 @@ from ..conftest import csrf_token
 
 
 def new_voter(phone_hmac="v"):
-    voter = Voter(phone_hmac=phone_hmac.ljust(64, "0"))
+    voter = Voter(phone_hmac=(phone_hmac + "-").ljust(64, "x"))
     db.session.add(voter)
     db.session.flush()
     voter_id = voter.id

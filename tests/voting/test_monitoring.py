@@ -1,0 +1,105 @@
+"""Organisers see the signals, void votes with a reason, and tallies follow; votes stay."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import AuditLog, Role
+from voting import services
+from voting.models import Vote, Voter, VoteStatus
+
+from ..conftest import PASSWORD, csrf_token
+
+
+@pytest.fixture
+def brushed(app, voted):
+    """A script's votes at 10 s intervals from one network for SW-001, and a few people's."""
+    category, entries = voted
+    start = utcnow() - timedelta(hours=2)
+    with app.test_request_context("/", method="POST"):
+        for i in range(40):
+            voter = Voter(phone_hmac=f"bot-{i:04d}".ljust(64, "x"))
+            db.session.add(voter)
+            db.session.flush()
+            services.cast_vote(voter.id, entries[0].id, start + timedelta(seconds=10 * i),
+                               ip=f"203.0.113.{i % 250}", user_agent="bot")
+        for i in range(5):
+            voter = Voter(phone_hmac=f"person-{i:04d}".ljust(64, "x"))
+            db.session.add(voter)
+            db.session.flush()
+            services.cast_vote(voter.id, entries[1 + i % 3].id,
+                               start + timedelta(minutes=7 * i + i * i), ip=f"10.{i}.0.1")
+        db.session.commit()
+    return category, entries
+
+
+@pytest.fixture
+def organiser(app, make_user):
+    user = make_user(Role.ORGANISER)
+    client = app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                     "csrf_token": csrf_token(client)})
+    return client, user
+
+
+def test_the_fraud_view_shows_the_script_and_the_tally_without_it(brushed, organiser):
+    client, _user = organiser
+    html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert "从同一网络以近乎固定的间隔投票" in html
+    assert "<td>SW-001</td><td>社工1</td><td>40</td><td>0</td>" in html
+    chart = client.get("/vote/manage/week/workers/chart.svg")
+    assert chart.mimetype == "image/svg+xml" and b"<polyline" in chart.data and b"SW-001" in chart.data
+
+
+def test_voiding_keeps_the_votes_and_the_tallies_follow(brushed, organiser):
+    category, entries = brushed
+    client, user = organiser
+    ids = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)).all()
+    response = client.post("/vote/manage/week/workers/void", data={
+        "votes": ",".join(map(str, ids)), "reason": "脚本刷票：固定10秒间隔",
+        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")},
+        follow_redirects=True)
+    assert "已作废 40 票" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 45
+    voided = db.session.scalars(select(Vote).where(Vote.status == VoteStatus.VOIDED)).all()
+    assert len(voided) == 40 and {v.void_reason for v in voided} == {"脚本刷票：固定10秒间隔"}
+    assert all(v.voided_by_id == user.id for v in voided)
+    assert services.tallies(category).get(entries[0].id) == 0
+    assert services.tallies(category) == services.recount(category) | {entries[0].id: 0}
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
+    assert len(rows) == 40 and rows[0].actor_label == user.email
+
+
+def test_voiding_needs_a_reason_and_never_touches_another_category(brushed, organiser,
+                                                                    make_category):
+    category, entries = brushed
+    client, _user = organiser
+    some = db.session.scalars(select(Vote.id)).first()
+    client.post("/vote/manage/week/workers/void", data={
+        "votes": str(some), "reason": " ", "csrf_token": csrf_token(
+            client, "/vote/manage/week/workers/fraud")})
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
+    other = make_category(category.campaign, key="lines", kind="hotline", expert_weight=0,
+                          public_weight=1, votes_per_day=1)
+    client.post("/vote/manage/week/lines/void", data={
+        "votes": str(some), "reason": "错误的类别",
+        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")})
+    assert other.id and db.session.scalar(
+        select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
+
+
+def test_votes_report_prints_the_signals(app, brushed, runner):
+    result = runner.invoke(args=["votes", "report", "week"])
+    assert result.exit_code == 0, result.output
+    assert "workers: 45 valid votes" in result.output and "regular" in result.output
+
+
+@pytest.mark.parametrize("role", [Role.AGENCY, Role.EXPERT])
+def test_only_organisers_see_the_monitoring(app, voted, make_user, role):
+    user = make_user(role)
+    client = app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                     "csrf_token": csrf_token(client)})
+    assert client.get("/vote/manage/week/workers/fraud").status_code == 403

@@ -1,0 +1,140 @@
+"""Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason."""
+from collections import Counter
+from datetime import timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import escape
+from sqlalchemy import select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.database import utcnow
+from app.extensions import db
+from app.forms import strip
+from app.models import Campaign, Category, Role
+from app.security import role_required
+from nominations.models import Entry
+
+from . import fraud, services
+from .views import bp
+
+SIGNAL_NAMES = {
+    "regular": _l("Votes at near-constant intervals from one network"),
+    "network_burst": _l("Many voters from one network in a short time"),
+    "entry_burst": _l("A burst of votes for one entry"),
+    "one_entry_voters": _l("Many voters who voted once, for this entry only"),
+    "failing_codes": _l("Many codes asked and never confirmed from one address"),
+}
+
+
+class VoidForm(FlaskForm):
+    votes = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason for voiding (kept with the votes)"), filters=[strip],
+                           validators=[DataRequired(_l("Please give the reason for voiding.")),
+                                       Length(max=500)])
+
+
+def _category(slug, key):
+    category = db.first_or_404(select(Category).join(Campaign).where(
+        Campaign.slug == slug, Category.key == key))
+    if not category.has_public_vote:
+        abort(404)
+    return category
+
+
+def report(category, now):
+    """(signals, entries by id, tally before/after) for a category."""
+    votes = services.vote_records(category)
+    signals = fraud.all_signals(votes, services.code_records(now - timedelta(days=1)))
+    flagged = {vote_id for signal in signals for vote_id in signal.vote_ids}
+    entries = {e.id: e for e in db.session.scalars(select(Entry).where(
+        Entry.category_id == category.id))}
+    return signals, entries, fraud.tally_without(votes, flagged), votes
+
+
+@bp.get("/manage/<slug>/<key>/fraud")
+@role_required(Role.ORGANISER)
+def fraud_view(slug, key):
+    category = _category(slug, key)
+    signals, entries, tally, _votes = report(category, utcnow())
+    forms = []
+    for signal in signals:
+        form = VoidForm(formdata=None, votes=",".join(map(str, signal.vote_ids)))
+        forms.append((signal, form))
+    rows = sorted(tally.items(), key=lambda item: -item[1][0])
+    return render_template("voting/fraud.html", category=category, campaign=category.campaign,
+                           forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES)
+
+
+@bp.post("/manage/<slug>/<key>/void")
+@role_required(Role.ORGANISER)
+def void(slug, key):
+    category = _category(slug, key)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the reason for voiding."), "error")
+        return redirect(url_for("voting.fraud_view", slug=slug, key=key))
+    try:
+        ids = [int(part) for part in form.votes.data.split(",") if part.strip()]
+    except ValueError:
+        abort(400)
+    count = services.void_votes(category, ids, current_user, form.reason.data, utcnow())
+    db.session.commit()
+    flash(_("%(count)d votes voided. They stay on record with the reason.", count=count), "success")
+    return redirect(url_for("voting.fraud_view", slug=slug, key=key))
+
+
+@bp.get("/manage/<slug>/<key>/chart.svg")
+@role_required(Role.ORGANISER)
+def chart(slug, key):
+    """Votes per hour of the most voted entries, drawn as SVG by the app."""
+    category = _category(slug, key)
+    votes = services.vote_records(category)
+    top = [entry for entry, _count in Counter(v.entry for v in votes).most_common(6)]
+    numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
+        Entry.id.in_(top))).all())
+    return Response(draw_chart(votes, top, numbers, request.args.get("bucket", 3600, type=int)),
+                    mimetype="image/svg+xml")
+
+
+COLOURS = ("#b3261e", "#1f4f99", "#1a7f37", "#9a6700", "#6f42c1", "#0b7285")
+
+
+def draw_chart(votes, entries, labels, bucket=3600, width=720, height=260):
+    """A line per entry of votes per ``bucket`` seconds."""
+    bucket = max(60, bucket)
+    if not votes or not entries:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40">'
+                '<text x="8" y="24" font-size="14">—</text></svg>')
+    start = min(v.at for v in votes) // bucket
+    end = max(v.at for v in votes) // bucket
+    slots = int(end - start) + 1
+    series = {entry: [0] * slots for entry in entries}
+    for vote in votes:
+        if vote.entry in series:
+            series[vote.entry][int(vote.at // bucket - start)] += 1
+    peak = max(max(values) for values in series.values()) or 1
+    left, bottom, right, top = 40, height - 30, width - 10, 10
+
+    def point(index, value):
+        x = left + (right - left) * (index / max(1, slots - 1))
+        y = bottom - (bottom - top) * value / peak
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="11">',
+             f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#999"/>',
+             f'<text x="4" y="{top + 10}">{peak}</text><text x="4" y="{bottom}">0</text>']
+    for index, entry in enumerate(entries):
+        colour = COLOURS[index % len(COLOURS)]
+        points = " ".join(point(i, v) for i, v in enumerate(series[entry]))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        parts.append(f'<text x="{left + 8 + 90 * index}" y="{height - 8}" fill="{colour}">'
+                     f'{escape(labels.get(entry, entry))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
