@@ -39,6 +39,9 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    #: Storage failures arrive as limits.errors.StorageError: the routes that need the limits
+    #: (sign-in, codes, votes) answer 503 then, fail closed; pages carry no limits.
+    RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True}
     #: Per client IP, on every sign-in attempt.
     LOGIN_LIMIT_PER_IP = "30/minute;300/hour"
     #: Failed sign-ins per account before it is refused for a while (ASVS V2.2.1: <= 100/hour).
@@ -83,6 +86,9 @@ class DefaultConfig:
     VOTE_LIMITS_PER_NETWORK = "600/minute"
     VOTE_LIMITS_PER_VOTER = "30/minute"
     CODE_LIMITS_PER_IP = "5/minute;30/hour"
+    #: Days after a campaign's last vote closes (until results publication exists) after which
+    #: `votes purge` removes the voters' raw metadata.
+    VOTE_METADATA_RETENTION_DAYS = 30
 
     # Attachments of entries (checked by content; stored under instance/uploads).
     UPLOAD_FOLDER = None  # default: <instance>/uploads

@@ -4,6 +4,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -71,7 +72,16 @@ def _server_error(error):
     return render_error(500)
 
 
+def _limiter_down(error):
+    """The rate-limit storage failed: refuse the limited action rather than let it through."""
+    db.session.rollback()
+    log.error("rate-limit storage failed on %s %s: %r", request.method, request.path,
+              getattr(error, "storage_error", error))
+    return render_error(503, headers={"Retry-After": "60"})
+
+
 def register(app):
+    app.register_error_handler(StorageError, _limiter_down)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)

@@ -226,3 +226,28 @@ def test_code_requests_are_rate_limited_per_ip(app, voted):
         "phone": f"1390000000{i}", "csrf_token": csrf_token(client, "/vote/verify")}
     ).status_code for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_when_the_rate_limit_storage_fails_voting_answers_503_and_pages_still_work(
+        app, voted, verified, monkeypatch, caplog):
+    from limits.errors import StorageError
+
+    from app.extensions import limiter
+
+    category, entries = voted
+    client = verified()
+
+    def broken(*args, **kwargs):
+        raise StorageError(ConnectionError("storage unreachable"))
+
+    for method in ("acquire_entry", "get_moving_window", "incr", "get"):
+        monkeypatch.setattr(limiter.storage, method, broken, raising=False)
+    refused = vote(client, entries[0])
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
+    assert "服务暂时不可用" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+    assert client.post("/vote/verify", data={"phone": "13912345678", "csrf_token": csrf_token(
+        client, "/vote/verify")}).status_code == 503
+    assert client.get("/c/week/workers/SW-001").status_code == 200
+    assert client.get("/c/week/workers/").status_code == 200
+    assert "rate-limit storage failed" in caplog.text
