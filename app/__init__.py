@@ -78,16 +78,20 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
+    from nominations.api import bp as nominations_api
     from nominations.views import bp as nominations_bp
     from results.views import bp as results_bp
     from review.views import bp as review_bp
+    from voting.api import bp as voting_api
     from voting.views import bp as voting_bp
 
     from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .public import bp as public_bp
 
-    for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, results_bp):
+    for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, results_bp,
+                      api_bp, nominations_api, voting_api):
         app.register_blueprint(blueprint)
 
     from nominations.cli import register as register_nomination_cli

@@ -1,0 +1,215 @@
+"""/api/v1 voting: a code by SMS, a bearer token for it, casting votes, tallies."""
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, current_app, request
+from flask_limiter.util import get_remote_address
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.api import document, error
+from app.database import utcnow
+from app.extensions import csrf, db, limiter
+from app.models import Campaign, Category
+
+from . import services
+from .phones import mask, network_of
+from .views import visible_tally
+
+bp = Blueprint("voting_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+STATUS = {"invalid_phone": 422, "too_soon": 429, "too_many_codes": 429, "wrong_code": 422,
+          "not_open": 403, "already_voted": 409, "quota_used": 429, "refused": 422}
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-voter")
+
+
+def bearer_voter():
+    """The voter id of a valid ``Authorization: Bearer`` token, else None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        value = _serializer().loads(header[7:].strip(),
+                                    max_age=current_app.config["VOTER_SESSION_DAYS"] * 86400)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _voter_key():
+    voter = bearer_voter()
+    return f"voter:{voter}" if voter else f"ip:{get_remote_address()}"
+
+
+def _network_key():
+    return network_of(get_remote_address()) or get_remote_address()
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+def _refusal(exc):
+    headers = {}
+    if "retry_after" in exc.details:
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    return error(STATUS.get(exc.code, 422), exc.code, exc, headers)
+
+
+def _body():
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@bp.post("/codes")
+@limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+def request_code():
+    phone = _body().get("phone")
+    if not isinstance(phone, str):
+        return error(422, "invalid_phone", "phone is required")
+    try:
+        e164 = services.request_code(phone, request.remote_addr, utcnow())
+        db.session.commit()
+    except services.VotingError as exc:
+        db.session.rollback()
+        return _refusal(exc)
+    return {"phone": mask(e164), "expires_in": current_app.config["CODE_TTL_SECONDS"]}, 202
+
+
+@bp.post("/tokens")
+@limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+def token():
+    body = _body()
+    if not isinstance(body.get("phone"), str) or not isinstance(body.get("code"), str):
+        return error(422, "wrong_code", "phone and code are required")
+    try:
+        voter, phone = services.verify_code(body["phone"], body["code"], utcnow())
+        db.session.commit()
+    except services.VotingError as exc:
+        db.session.commit()  # a wrong try counts
+        return _refusal(exc)
+    return {"token": _serializer().dumps(voter.id), "phone": mask(phone),
+            "expires_in": current_app.config["VOTER_SESSION_DAYS"] * 86400}
+
+
+def _seconds_to_next_day(category, now):
+    local = category.campaign.local(now)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo)
+    return max(1, int((tomorrow - local).total_seconds()))
+
+
+@bp.post("/votes")
+@limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
+@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=_network_key)
+@limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)
+def cast():
+    voter_id = bearer_voter()
+    if voter_id is None:
+        return error(401, "unauthorized", "A voter token is required.",
+                     {"WWW-Authenticate": "Bearer"})
+    entry_id = _body().get("entry_id")
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+        return error(422, "refused", "entry_id (integer) is required")
+    now = utcnow()
+    try:
+        receipt = services.cast_vote(voter_id, entry_id, now, request.remote_addr,
+                                     request.user_agent.string or "")
+        db.session.commit()
+    except services.VotingError as exc:
+        db.session.rollback()
+        if exc.code == "quota_used":
+            from nominations.models import Entry
+
+            entry = db.session.get(Entry, entry_id)
+            exc.details["retry_after"] = _seconds_to_next_day(entry.category, now)
+        return _refusal(exc)
+    return {"vote_id": receipt.vote_id, "entry_number": receipt.entry_number,
+            "cast_at": receipt.cast_at.isoformat(), "vote_day": receipt.vote_day.isoformat(),
+            "votes_left": receipt.votes_left}, 201
+
+
+@bp.get("/campaigns/<slug>/categories/<key>/tally")
+def tally(slug, key):
+    category = db.session.scalar(select(Category).join(Campaign).where(
+        Campaign.slug == slug, Campaign.is_public.is_(True), Category.key == key))
+    if category is None or not category.has_public_vote:
+        return error(404, "not_found", "No public vote in this category.")
+    from nominations.models import Entry, EntryStatus
+
+    now = utcnow()
+    counts = services.tallies(category)
+    rows = []
+    for entry_id, number in db.session.execute(select(Entry.id, Entry.number).where(
+            Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
+            .order_by(Entry.number)).all():
+        shown = visible_tally(category, counts, entry_id, now)
+        row = {"entry_id": entry_id, "number": number}
+        if shown:
+            row["votes" if shown[0] == "count" else "rank"] = shown[1]
+        rows.append(row)
+    return {"visibility": category.tally_visibility.value, "entries": rows}
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json({"$ref": "#/components/schemas/Error"})
+document({
+    "/codes": {"post": {
+        "summary": "Send a 6-digit code to a mainland mobile number", "operationId": "requestCode",
+        "requestBody": {"required": True, **_json({
+            "type": "object", "required": ["phone"],
+            "properties": {"phone": {"type": "string", "maxLength": 20}}})},
+        "responses": {"202": {"description": "Code sent", **_json({
+            "type": "object", "required": ["phone", "expires_in"],
+            "properties": {"phone": {"type": "string"}, "expires_in": {"type": "integer"}}})},
+            "422": {"description": "Not a mainland mobile number", **ERROR},
+            "429": {"$ref": "#/components/responses/TooMany"}}}},
+    "/tokens": {"post": {
+        "summary": "Exchange a phone number and its code for a voter token",
+        "operationId": "createToken",
+        "requestBody": {"required": True, **_json({
+            "type": "object", "required": ["phone", "code"],
+            "properties": {"phone": {"type": "string"}, "code": {"type": "string"}}})},
+        "responses": {"200": {"description": "A bearer token", **_json({
+            "type": "object", "required": ["token", "expires_in"],
+            "properties": {"token": {"type": "string"}, "phone": {"type": "string"},
+                           "expires_in": {"type": "integer"}}})},
+            "422": {"description": "Wrong, used or expired code", **ERROR},
+            "429": {"$ref": "#/components/responses/TooMany"}}}},
+    "/votes": {"post": {
+        "summary": "Cast a vote", "operationId": "castVote", "security": [{"voter": []}],
+        "requestBody": {"required": True, **_json({
+            "type": "object", "required": ["entry_id"],
+            "properties": {"entry_id": {"type": "integer"}}})},
+        "responses": {"201": {"description": "The receipt", **_json({
+            "type": "object",
+            "required": ["vote_id", "entry_number", "cast_at", "vote_day", "votes_left"],
+            "properties": {"vote_id": {"type": "integer"}, "entry_number": {"type": "string"},
+                           "cast_at": {"type": "string", "format": "date-time"},
+                           "vote_day": {"type": "string", "format": "date"},
+                           "votes_left": {"type": "integer", "minimum": 0}}})},
+            "401": {"description": "No valid voter token", **ERROR},
+            "403": {"description": "Voting is not open for this entry", **ERROR},
+            "409": {"description": "Already voted for this entry today", **ERROR},
+            "422": {"description": "Bad request body", **ERROR},
+            "429": {"$ref": "#/components/responses/TooMany"}}}},
+    "/campaigns/{slug}/categories/{key}/tally": {"get": {
+        "summary": "Votes per entry, as the category's visibility allows", "operationId": "tally",
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The tally", **_json({
+            "type": "object", "required": ["visibility", "entries"],
+            "properties": {"visibility": {"enum": ["live", "ranking_only", "after_close"]},
+                           "entries": {"type": "array", "items": {
+                               "type": "object", "required": ["entry_id", "number"],
+                               "properties": {"entry_id": {"type": "integer"},
+                                              "number": {"type": "string"},
+                                              "votes": {"type": "integer"},
+                                              "rank": {"type": "integer"}}}}}})},
+            "404": {"$ref": "#/components/responses/NotFound"}}}},
+}, {})
