@@ -38,7 +38,7 @@ PUBLIC_ENDPOINTS = {
     "voting_api.tally",
 }
 
-SAMPLE_VALUES = {"slug": "gz-2020-social-work-week", "key": "stories", "number": "GS-001",
+SAMPLE_VALUES = {"slug": "gz-2020-social-work-week", "key": "social_workers", "number": "SW-001",
                  "user_id": 1, "decision": "approve", "filename": "css/site.css", "token": "x",
                  "code": "en", "category_id": 1, "entry_id": 1, "attachment_id": 1,
                  "file_format": "csv", "name": "x.jpg", "review_id": 1,
