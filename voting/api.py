@@ -163,7 +163,8 @@ document({
         "summary": "Send a 6-digit code to a mainland mobile number", "operationId": "requestCode",
         "requestBody": {"required": True, **_json({
             "type": "object", "required": ["phone"],
-            "properties": {"phone": {"type": "string", "maxLength": 20}}})},
+            "properties": {"phone": {"type": "string", "pattern": r"^\+?[0-9][0-9 ()-]{9,18}$",
+                                     "description": "A mainland China mobile number"}}})},
         "responses": {"202": {"description": "Code sent", **_json({
             "type": "object", "required": ["phone", "expires_in"],
             "properties": {"phone": {"type": "string"}, "expires_in": {"type": "integer"}}})},
@@ -174,7 +175,8 @@ document({
         "operationId": "createToken",
         "requestBody": {"required": True, **_json({
             "type": "object", "required": ["phone", "code"],
-            "properties": {"phone": {"type": "string"}, "code": {"type": "string"}}})},
+            "properties": {"phone": {"type": "string"},
+                           "code": {"type": "string", "pattern": "^[0-9]{6}$"}}})},
         "responses": {"200": {"description": "A bearer token", **_json({
             "type": "object", "required": ["token", "expires_in"],
             "properties": {"token": {"type": "string"}, "phone": {"type": "string"},
