@@ -18,7 +18,7 @@ from .views import visible_tally
 bp = Blueprint("voting_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-STATUS = {"invalid_phone": 422, "too_soon": 429, "too_many_codes": 429, "wrong_code": 422,
+STATUS = {"not_sent": 503, "invalid_phone": 422, "too_soon": 429, "too_many_codes": 429, "wrong_code": 422,
           "not_open": 403, "already_voted": 409, "quota_used": 429, "refused": 422}
 
 
@@ -169,7 +169,8 @@ document({
             "type": "object", "required": ["phone", "expires_in"],
             "properties": {"phone": {"type": "string"}, "expires_in": {"type": "integer"}}})},
             "422": {"description": "Not a mainland mobile number", **ERROR},
-            "429": {"$ref": "#/components/responses/TooMany"}}}},
+            "429": {"$ref": "#/components/responses/TooMany"},
+            "503": {"description": "The SMS gateway failed; try again later", **ERROR}}}},
     "/tokens": {"post": {
         "summary": "Exchange a phone number and its code for a voter token",
         "operationId": "createToken",

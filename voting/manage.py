@@ -1,6 +1,6 @@
 """Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason."""
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -29,6 +29,10 @@ SIGNAL_NAMES = {
     "one_entry_voters": _l("Many voters who voted once, for this entry only"),
     "failing_codes": _l("Many codes asked and never confirmed from one address"),
 }
+
+
+#: Votes listed under each signal (all of them are voided by its button).
+VOTES_SHOWN = 50
 
 
 class VoidForm(FlaskForm):
@@ -60,11 +64,16 @@ def report(category, now):
 @role_required(Role.ORGANISER)
 def fraud_view(slug, key):
     category = _category(slug, key)
-    signals, entries, tally, _votes = report(category, utcnow())
+    signals, entries, tally, votes = report(category, utcnow())
+    by_id = {vote.id: vote for vote in votes}
+    tz = category.campaign.tz
     forms = []
     for signal in signals:
         form = VoidForm(formdata=None, votes=",".join(map(str, signal.vote_ids)))
-        forms.append((signal, form))
+        shown = [(vote_id, datetime.fromtimestamp(by_id[vote_id].at, tz),
+                  entries[by_id[vote_id].entry].number)
+                 for vote_id in signal.vote_ids[:VOTES_SHOWN] if vote_id in by_id]
+        forms.append((signal, form, shown))
     rows = sorted(tally.items(), key=lambda item: -item[1][0])
     return render_template("voting/fraud.html", category=category, campaign=category.campaign,
                            forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES)

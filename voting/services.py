@@ -19,7 +19,7 @@ from nominations.models import Entry, EntryStatus
 
 from .models import DailyQuota, EntryTally, VerificationCode, Vote, Voter, VoteStatus
 from .phones import InvalidPhone, keyed_hash, network_of, normalise_mobile
-from .senders import send_code
+from .senders import SendError, send_code
 
 
 class VotingError(Exception):
@@ -42,6 +42,10 @@ class TooSoon(VotingError):
 
 class TooManyCodes(VotingError):
     code = "too_many_codes"
+
+
+class NotSent(VotingError):
+    code = "not_sent"
 
 
 class WrongCode(VotingError):
@@ -99,7 +103,10 @@ def request_code(raw_phone, ip, now):
         phone_hmac=phone_key, code_hmac=keyed_hash(_key(), "code:" + code), ip_hmac=ip_key,
         created_at=now, expires_at=now + timedelta(seconds=config["CODE_TTL_SECONDS"])))
     db.session.flush()
-    send_code(phone, code)
+    try:
+        send_code(phone, code)
+    except SendError as error:
+        raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
     return phone
 
 

@@ -49,6 +49,8 @@ def test_the_fraud_view_shows_the_script_and_the_tally_without_it(brushed, organ
     html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
     assert "从同一网络以近乎固定的间隔投票" in html
     assert "<td>SW-001</td><td>社工1</td><td>40</td><td>0</td>" in html
+    first_bot_vote = db.session.scalar(select(func.min(Vote.id)))
+    assert f"<tr><td>{first_bot_vote}</td>" in html  # the votes behind the signal are listed
     chart = client.get("/vote/manage/week/workers/chart.svg")
     assert chart.mimetype == "image/svg+xml" and b"<polyline" in chart.data and b"SW-001" in chart.data
 
