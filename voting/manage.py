@@ -31,6 +31,16 @@ SIGNAL_NAMES = {
 }
 
 
+DETAIL_NAMES = {
+    "votes": _l("votes"),
+    "voters": _l("voters"),
+    "gap": _l("median gap (seconds)"),
+    "share": _l("share of lone voters"),
+    "category_share": _l("in the whole category"),
+    "codes": _l("codes asked"),
+    "failed": _l("never confirmed"),
+}
+
 #: Votes listed under each signal (all of them are voided by its button).
 VOTES_SHOWN = 50
 
@@ -76,7 +86,8 @@ def fraud_view(slug, key):
         forms.append((signal, form, shown))
     rows = sorted(tally.items(), key=lambda item: -item[1][0])
     return render_template("voting/fraud.html", category=category, campaign=category.campaign,
-                           forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES)
+                           forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES,
+                           detail_names=DETAIL_NAMES)
 
 
 @bp.post("/manage/<slug>/<key>/void")
