@@ -44,6 +44,8 @@ class DefaultConfig:
     RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True}
     #: Per client IP, on every sign-in attempt.
     LOGIN_LIMIT_PER_IP = "30/minute;300/hour"
+    #: Per /24 network: rotating addresses inside one network gains nothing.
+    LOGIN_LIMIT_PER_NETWORK = "120/minute;1200/hour"
     #: Failed sign-ins per account before it is refused for a while (ASVS V2.2.1: <= 100/hour).
     LOGIN_FAILURES_PER_ACCOUNT = "10/hour"
     #: Registrations and password-reset requests per client IP.
@@ -86,6 +88,7 @@ class DefaultConfig:
     VOTE_LIMITS_PER_NETWORK = "600/minute"
     VOTE_LIMITS_PER_VOTER = "30/minute"
     CODE_LIMITS_PER_IP = "5/minute;30/hour"
+    CODE_LIMITS_PER_NETWORK = "30/minute;300/hour"
     #: Days after a campaign's last vote closes (until results publication exists) after which
     #: `votes purge` removes the voters' raw metadata.
     VOTE_METADATA_RETENTION_DAYS = 30

@@ -1,8 +1,10 @@
-"""Authorisation decorators and redirect safety."""
+"""Authorisation decorators, redirect safety and the client's network for rate limits."""
+import ipaddress
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 
@@ -38,3 +40,19 @@ def safe_next(target, default_endpoint="public.index"):
         ):
             return target
     return url_for(default_endpoint)
+
+
+def network_of(address):
+    """The /24 (IPv4) or /48 (IPv6) network of an address, as text; '' if it is not one."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return ""
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def network_key():
+    """Rate-limit key: the client's network, so that rotating addresses in one /24 gains nothing."""
+    address = get_remote_address()
+    return "net:" + (network_of(address) or address)

@@ -10,9 +10,10 @@ from app.api import document, error
 from app.database import utcnow
 from app.extensions import csrf, db, limiter
 from app.models import Campaign, Category
+from app.security import network_key
 
 from . import services
-from .phones import mask, network_of
+from .phones import mask
 from .views import visible_tally
 
 bp = Blueprint("voting_api", __name__, url_prefix="/api/v1")
@@ -44,10 +45,6 @@ def _voter_key():
     return f"voter:{voter}" if voter else f"ip:{get_remote_address()}"
 
 
-def _network_key():
-    return network_of(get_remote_address()) or get_remote_address()
-
-
 def _limit(name):
     return lambda: current_app.config[name]
 
@@ -66,6 +63,7 @@ def _body():
 
 @bp.post("/codes")
 @limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+@limiter.limit(_limit("CODE_LIMITS_PER_NETWORK"), key_func=network_key)
 def request_code():
     phone = _body().get("phone")
     if not isinstance(phone, str):
@@ -81,6 +79,7 @@ def request_code():
 
 @bp.post("/tokens")
 @limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+@limiter.limit(_limit("CODE_LIMITS_PER_NETWORK"), key_func=network_key)
 def token():
     body = _body()
     if not isinstance(body.get("phone"), str) or not isinstance(body.get("code"), str):
@@ -103,7 +102,7 @@ def _seconds_to_next_day(category, now):
 
 @bp.post("/votes")
 @limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
-@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=_network_key)
+@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=network_key)
 @limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)
 def cast():
     voter_id = bearer_voter()

@@ -1,7 +1,6 @@
 """Phone numbers and network addresses, kept only as keyed hashes (PIPL art. 51). No Flask."""
 import hashlib
 import hmac
-import ipaddress
 
 import phonenumbers
 
@@ -33,13 +32,3 @@ def mask(e164):
     """138****5678: enough for a voter to recognise their number, not enough to call it."""
     national = e164[3:] if e164.startswith("+86") else e164
     return f"{national[:3]}****{national[-4:]}"
-
-
-def network_of(address):
-    """The /24 (IPv4) or /48 (IPv6) network of an address, as text; '' if it is not one."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return ""
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))

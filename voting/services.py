@@ -15,10 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.security import network_of
 from nominations.models import Entry, EntryStatus
 
 from .models import DailyQuota, EntryTally, VerificationCode, Vote, Voter, VoteStatus
-from .phones import InvalidPhone, keyed_hash, network_of, normalise_mobile
+from .phones import InvalidPhone, keyed_hash, normalise_mobile
 from .senders import SendError, send_code
 
 

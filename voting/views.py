@@ -16,20 +16,16 @@ from markupsafe import Markup
 
 from app.database import utcnow
 from app.extensions import db, limiter
-from app.security import safe_next
+from app.security import network_key, safe_next
 from nominations.models import Entry
 
 from . import services
 from .forms import CodeForm, PhoneForm
 from .models import Vote
-from .phones import mask, network_of
+from .phones import mask
 from .session import current_voter_id, forget_voter, remember_voter
 
 bp = Blueprint("voting", __name__, url_prefix="/vote")
-
-
-def _network_key():
-    return network_of(get_remote_address()) or get_remote_address()
 
 
 def _voter_key():
@@ -43,6 +39,7 @@ def _limit(name):
 
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit(_limit("CODE_LIMITS_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("CODE_LIMITS_PER_NETWORK"), methods=["POST"], key_func=network_key)
 def verify():
     """Step 1: the phone number; a code is sent to it."""
     target = safe_next(request.values.get("next"))
@@ -64,6 +61,7 @@ def verify():
 
 @bp.post("/confirm")
 @limiter.limit(_limit("CODE_LIMITS_PER_IP"))
+@limiter.limit(_limit("CODE_LIMITS_PER_NETWORK"), key_func=network_key)
 def confirm():
     """Step 2: the code; the voter is then signed in on this device."""
     target = safe_next(request.values.get("next"))
@@ -85,7 +83,7 @@ def confirm():
 
 @bp.post("/entries/<int:entry_id>")
 @limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
-@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=_network_key)
+@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=network_key)
 @limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)
 def cast(entry_id):
     entry = db.get_or_404(Entry, entry_id)

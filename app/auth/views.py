@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import render_error
 from ..extensions import db, limiter
 from ..models import Role, UserStatus
-from ..security import safe_next
+from ..security import network_key, safe_next
 from . import services, throttle
 from .forms import (
     ChangePasswordForm,
@@ -49,8 +49,13 @@ def home():
     return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
 
 
+def _login_network_limit():
+    return current_app.config["LOGIN_LIMIT_PER_NETWORK"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_network_limit, methods=["POST"], key_func=network_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))

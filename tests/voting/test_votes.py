@@ -251,3 +251,25 @@ def test_when_the_rate_limit_storage_fails_voting_answers_503_and_pages_still_wo
     assert client.get("/c/week/workers/SW-001").status_code == 200
     assert client.get("/c/week/workers/").status_code == 200
     assert "rate-limit storage failed" in caplog.text
+
+
+def test_rotating_addresses_inside_one_network_gains_nothing(app, voted):
+    """Code requests and sign-ins are also limited per /24."""
+    app.config["CODE_LIMITS_PER_NETWORK"] = "3/minute"
+    app.config["LOGIN_LIMIT_PER_NETWORK"] = "3/minute"
+    client = app.test_client()
+    codes, logins = [], []
+    for i in range(5):
+        environ = {"REMOTE_ADDR": f"198.51.100.{10 + i}"}
+        codes.append(client.post("/vote/verify", data={
+            "phone": f"1390000000{i}", "csrf_token": csrf_token(client, "/vote/verify")},
+            environ_base=environ).status_code)
+        logins.append(client.post("/auth/login", data={
+            "email": f"u{i}@example.com", "password": "wrong password",
+            "csrf_token": csrf_token(client)}, environ_base=environ).status_code)
+    assert codes == [200, 200, 200, 429, 429]
+    assert logins == [200, 200, 200, 429, 429]
+    other = client.post("/vote/verify", data={
+        "phone": "13700000009", "csrf_token": csrf_token(client, "/vote/verify")},
+        environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert other.status_code == 200  # another network is not affected
