@@ -95,12 +95,14 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
 
     from nominations.cli import register as register_nomination_cli
+    from results.cli import register as register_results_cli
     from review.cli import register as register_review_cli
     from voting.cli import register as register_voting_cli
 
     register_nomination_cli(app)
     register_review_cli(app)
     register_voting_cli(app)
+    register_results_cli(app)
 
 
 def _name_the_actor():
