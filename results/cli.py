@@ -40,5 +40,28 @@ def show_command(slug, key, file_format, output):
         click.echo(data)
 
 
+@results_cli.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_command(path):
+    """Recompute the ranking of a downloaded snapshot and check its digest."""
+    import json
+
+    from .snapshot import verify
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{path}: not a JSON file") from error
+    ok, problems = verify(document)
+    if ok:
+        snapshot = document["snapshot"]
+        click.echo(f"confirmed: {snapshot['campaign']['slug']}/{snapshot['category']['key']} "
+                   f"version {snapshot['version']} ({snapshot['kind']}), digest {document['digest']}")
+        return
+    for problem in problems:
+        click.echo(f"refuted: {problem}", err=True)
+    raise click.exceptions.Exit(1)
+
+
 def register(app):
     app.cli.add_command(results_cli)

@@ -61,3 +61,62 @@ def export(categories, file_format):
         lines += ["  ".join(str(value) for value in row) for row in rows]
         lines.append("")
     return "\n".join(lines)
+
+
+def publish(category, kind, organiser, now):
+    """Freeze the category's ranking as a new publication version (the older ones stay)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from review.models import Review, ReviewStatus
+    from voting.services import recount as count_votes
+
+    from .models import Publication, PublicationKind
+    from .snapshot import build, canonical, digest_of
+
+    entries = approved_entries(category)
+    votes = count_votes(category) if category.has_public_vote else {}
+    numbers = {e.id: e.number for e in entries}
+    criteria = category.criteria if category.has_review else []
+    reviews = []
+    if criteria:
+        rows = db.session.scalars(select(Review).where(
+            Review.entry_id.in_(list(numbers)), Review.status == ReviewStatus.SUBMITTED)).all()
+        pseudonyms = {expert: f"E{i}" for i, expert in enumerate(
+            sorted({r.expert_id for r in rows}), start=1)}
+        reviews = [{"entry": numbers[r.entry_id], "expert": pseudonyms[r.expert_id],
+                    "points": [int(r.points.get(str(c.id), 0)) for c in criteria]} for r in rows]
+    version = (db.session.scalar(select(func.max(Publication.version)).where(
+        Publication.category_id == category.id)) or 0) + 1
+    campaign = category.campaign
+    data = build(
+        {"slug": campaign.slug, "title": campaign.title, "timezone": campaign.timezone},
+        {"key": category.key, "name": category.name, "kind": category.kind.value,
+         "winners": category.winners, "expert_weight": category.expert_weight,
+         "public_weight": category.public_weight, "aggregation": category.aggregation.value,
+         "rubric": [{"name": c.name, "max_points": c.max_points} for c in criteria]},
+        [{"number": e.number, "title": e.title, "agency": e.agency.name,
+          "votes": votes.get(e.id, 0)} for e in entries],
+        reviews, PublicationKind(kind).value, version, now.isoformat())
+    text = canonical(data)
+    publication = Publication(category=category, version=version, kind=PublicationKind(kind),
+                              published_at=now, published_by_id=organiser.id, snapshot=text,
+                              digest=digest_of(text))
+    db.session.add(publication)
+    db.session.flush()
+    return publication
+
+
+def latest_publications(campaign):
+    """{category: its newest publication} for the campaign's published categories."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    from .models import Publication
+
+    latest = {}
+    for publication in db.session.scalars(select(Publication).join(Publication.category).where(
+            Publication.category.has(campaign_id=campaign.id)).order_by(Publication.version)):
+        latest[publication.category] = publication
+    return latest
