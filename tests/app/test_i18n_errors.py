@@ -131,3 +131,19 @@ def test_no_page_loads_anything_from_another_site(client, demo):
             source = tag.get("src") or tag.get("href") or ""
             assert source.startswith("/"), (url, source)
         assert not soup.find_all("script", src=False), "no inline script"
+
+
+def test_page_titles_are_plain_text(app, demo, make_user, login, client):
+    """Every page's <title> holds text only (a template block once swallowed a whole form)."""
+    from app.models import Role
+
+    login(make_user(Role.ORGANISER))
+    urls = ["/", "/c/gz-2020-social-work-week", "/admin/", "/admin/campaigns/gz-2020-social-work-week",
+            "/results/manage/gz-2020-social-work-week/social_workers/",
+            "/review/manage/gz-2020-social-work-week/social_workers/",
+            "/vote/manage/gz-2020-social-work-week/social_workers/fraud",
+            "/moderation/gz-2020-social-work-week/stories/", "/results/gz-2020-social-work-week/"]
+    for url in urls:
+        head = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser").title
+        assert head is not None and not head.find_all(True), url
+        assert "<" not in head.get_text() and len(head.get_text()) < 120, url
