@@ -92,6 +92,8 @@ class DefaultConfig:
     #: Days after a campaign's last vote closes (until results publication exists) after which
     #: `votes purge` removes the voters' raw metadata.
     VOTE_METADATA_RETENTION_DAYS = 30
+    #: Objections to a provisional list, per client IP.
+    OBJECTION_LIMIT_PER_IP = "3/hour;10/day"
 
     # Attachments of entries (checked by content; stored under instance/uploads).
     UPLOAD_FOLDER = None  # default: <instance>/uploads

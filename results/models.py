@@ -33,3 +33,28 @@ class Publication(Audited, db.Model):
     digest: Mapped[str] = mapped_column(String(64))
 
     category: Mapped[Category] = relationship()
+
+
+class ObjectionOutcome(enum.StrEnum):
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class Objection(Audited, db.Model):
+    """An objection (异议) to a provisional list, and the organisers' recorded answer."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id"), index=True)
+    entry_number: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    #: How organisers can reach the objector; never shown publicly.
+    contact: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[ObjectionOutcome | None] = mapped_column(enum_type(ObjectionOutcome))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    publication: Mapped[Publication] = relationship()

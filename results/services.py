@@ -1,13 +1,19 @@
 """A category's ranking from the database: submitted reviews and valid votes."""
 import json
+from datetime import timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
+from app.extensions import db
 from nominations.tabular import write_csv, write_xlsx
+from review.models import Review, ReviewStatus
 from review.services import approved_entries, scored_reviews
 from voting.services import recount
 
+from .models import Objection, ObjectionOutcome, Publication, PublicationKind
 from .ranking import rank_category
+from .snapshot import build, canonical, digest_of
 
 
 def category_ranking(category):
@@ -65,17 +71,8 @@ def export(categories, file_format):
 
 def publish(category, kind, organiser, now):
     """Freeze the category's ranking as a new publication version (the older ones stay)."""
-    from sqlalchemy import func, select
-
-    from app.extensions import db
-    from review.models import Review, ReviewStatus
-    from voting.services import recount as count_votes
-
-    from .models import Publication, PublicationKind
-    from .snapshot import build, canonical, digest_of
-
     entries = approved_entries(category)
-    votes = count_votes(category) if category.has_public_vote else {}
+    votes = recount(category) if category.has_public_vote else {}
     numbers = {e.id: e.number for e in entries}
     criteria = category.criteria if category.has_review else []
     reviews = []
@@ -109,14 +106,53 @@ def publish(category, kind, organiser, now):
 
 def latest_publications(campaign):
     """{category: its newest publication} for the campaign's published categories."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
-    from .models import Publication
-
     latest = {}
     for publication in db.session.scalars(select(Publication).join(Publication.category).where(
             Publication.category.has(campaign_id=campaign.id)).order_by(Publication.version)):
         latest[publication.category] = publication
     return latest
+
+
+class ResultsError(Exception):
+    """A refusal with a message for the user."""
+
+
+def objection_deadline(publication):
+    return publication.published_at + timedelta(days=publication.category.campaign.objection_days)
+
+
+def lodge_objection(publication, entry_number, reason, contact, now):
+    """Anyone may object to a listed entry of a provisional list during its objection window."""
+    if publication.kind != PublicationKind.PROVISIONAL or now >= objection_deadline(publication):
+        raise ResultsError(_("Objections to this list are closed."))
+    numbers = {row["number"] for row in json.loads(publication.snapshot)["entries"]}
+    if entry_number not in numbers:
+        raise ResultsError(_("This entry is not on the list."))
+    objection = Objection(publication=publication, entry_number=entry_number,
+                          reason=reason.strip(), contact=contact.strip(), created_at=now)
+    db.session.add(objection)
+    db.session.flush()
+    return objection
+
+
+def answer_objection(objection, organiser, outcome, answer, now):
+    if objection.outcome is not None:
+        raise ResultsError(_("This objection is already answered."))
+    objection.outcome = ObjectionOutcome(outcome)
+    objection.answer, objection.answered_by_id, objection.answered_at = answer.strip(), organiser.id, now
+
+
+def check_can_finalise(category, now):
+    """The final list waits for the latest provisional list's objection window and answers."""
+    provisional = db.session.scalar(select(Publication).where(
+        Publication.category_id == category.id, Publication.kind == PublicationKind.PROVISIONAL)
+        .order_by(Publication.version.desc()).limit(1))
+    if provisional is None:
+        raise ResultsError(_("Publish the provisional list (公示) first."))
+    if now < objection_deadline(provisional):
+        raise ResultsError(_("The objection window is still open."))
+    open_count = db.session.scalar(select(func.count()).select_from(Objection).where(
+        Objection.publication_id == provisional.id, Objection.outcome.is_(None)))
+    if open_count:
+        raise ResultsError(_("%(count)d objections still need an answer.", count=open_count))
+

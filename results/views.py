@@ -2,20 +2,34 @@
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.database import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
+from app.forms import strip
 from app.models import Campaign, Category, Kind, Role
 from app.public import public_campaign_or_404
 from app.security import role_required
 
 from . import services
-from .models import Publication, PublicationKind
+from .models import Objection, Publication, PublicationKind
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -35,8 +49,75 @@ def preview(slug, key):
     ranking, entries = services.category_ranking(category)
     history = db.session.scalars(select(Publication).where(
         Publication.category_id == category.id).order_by(Publication.version.desc())).all()
+    objections = db.session.scalars(select(Objection).join(Publication).where(
+        Publication.category_id == category.id).order_by(Objection.id)).all()
     return render_template("results/preview.html", category=category, campaign=category.campaign,
-                           ranking=ranking, entries=entries, history=history)
+                           ranking=ranking, entries=entries, history=history,
+                           objections=objections, answer_form=AnswerForm())
+
+
+class ObjectionForm(FlaskForm):
+    entry = SelectField(_l("Entry"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Your objection"), filters=[strip], validators=[
+        DataRequired(_l("Please give the reason.")), Length(max=1000)])
+    contact = StringField(_l("How we can reach you (phone or email; not published)"),
+                          filters=[strip], validators=[DataRequired(_l("Please give a contact.")),
+                                                       Length(max=100)])
+
+
+class AnswerForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=[
+        SelectChoice("dismissed", _l("Dismissed")), SelectChoice("upheld", _l("Upheld"))])
+    answer = TextAreaField(_l("Answer"), filters=[strip], validators=[
+        DataRequired(_l("Please give the answer.")), Length(max=2000)])
+
+
+@bp.route("/<slug>/<key>/objections", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["OBJECTION_LIMIT_PER_IP"], methods=["POST"])
+def object_to(slug, key):
+    """Anyone may object to an entry of a provisional list while its window is open."""
+    campaign = public_campaign_or_404(slug)
+    publication = db.first_or_404(select(Publication).join(Category).where(
+        Category.campaign_id == campaign.id, Category.key == key,
+        Publication.kind == PublicationKind.PROVISIONAL).order_by(Publication.version.desc()))
+    form = ObjectionForm()
+    form.entry.choices = [(e["number"], f'{e["number"]} {e["title"]}')
+                          for e in json.loads(publication.snapshot)["entries"]]
+    if form.validate_on_submit():
+        try:
+            services.lodge_objection(publication, form.entry.data, form.reason.data,
+                                     form.contact.data, utcnow())
+            db.session.commit()
+        except services.ResultsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Your objection is recorded. The organisers will answer it."), "success")
+            return redirect(url_for("results.public", slug=slug))
+    return render_template("results/objection.html", campaign=campaign,
+                           category=publication.category, form=form,
+                           deadline=services.objection_deadline(publication)), (
+        422 if request.method == "POST" else 200)
+
+
+@bp.post("/manage/objections/<int:objection_id>")
+@role_required(Role.ORGANISER)
+def answer(objection_id):
+    objection = db.get_or_404(Objection, objection_id)
+    category = objection.publication.category
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the answer."), "error")
+    else:
+        try:
+            services.answer_objection(objection, current_user, form.outcome.data,
+                                      form.answer.data, utcnow())
+            db.session.commit()
+            flash(_("Answer recorded."), "success")
+        except services.ResultsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    return redirect(url_for("results.preview", slug=category.campaign.slug, key=category.key))
 
 
 @bp.post("/manage/<slug>/<key>/publish")
@@ -46,7 +127,14 @@ def publish(slug, key):
     kind = request.form.get("kind")
     if not FlaskForm().validate_on_submit() or kind not in {k.value for k in PublicationKind}:
         abort(400)
-    publication = services.publish(category, kind, current_user, utcnow())
+    now = utcnow()
+    try:
+        if kind == PublicationKind.FINAL:
+            services.check_can_finalise(category, now)
+    except services.ResultsError as error:
+        flash(str(error), "error")
+        return redirect(url_for("results.preview", slug=slug, key=key))
+    publication = services.publish(category, kind, current_user, now)
     db.session.commit()
     flash(_("Published as version %(version)d (SHA-256 %(digest)s).",
             version=publication.version, digest=publication.digest[:16]), "success")
