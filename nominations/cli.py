@@ -5,13 +5,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app import campaign_io
 from app.cli import as_cli
 from app.database import utcnow
 from app.extensions import db
-from app.models import Campaign, Category
+from app.models import Category
 
 from .exchange import ImportRefused, export_file, import_rows
 from .models import Entry, EntryStatus
@@ -66,8 +65,7 @@ def load_entries(items, context):
 
 def category_by_keys(slug, key):
     """Category KEY of campaign SLUG, or a ClickException naming what is missing."""
-    category = db.session.scalar(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
+    category = Category.by_keys(slug, key)
     if category is None:
         raise click.ClickException(f"no category {key!r} in campaign {slug!r}")
     return category

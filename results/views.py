@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 from app.database import utcnow
 from app.extensions import db, limiter
 from app.forms import strip
-from app.models import Campaign, Category, Kind, Role
+from app.models import Category, Kind, Role
 from app.public import public_campaign_or_404
 from app.security import role_required
 
@@ -35,9 +35,8 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 
 
 def _category(slug, key):
-    category = db.first_or_404(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
-    if category.kind == Kind.REPORT:
+    category = Category.by_keys(slug, key)
+    if category is None or category.kind == Kind.REPORT:
         abort(404)  # reports are collected, not ranked
     return category
 

@@ -144,7 +144,8 @@ def tally(slug, key):
     for entry_id, number in db.session.execute(select(Entry.id, Entry.number).where(
             Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
             .order_by(Entry.number)).all():
-        shown = visible_tally(category, counts, entry_id, now)
+        votes = counts.get(entry_id, 0)
+        shown = visible_tally(category, votes, sum(1 for v in counts.values() if v > votes), now)
         row = {"entry_id": entry_id, "number": number}
         if shown:
             row["votes" if shown[0] == "count" else "rank"] = shown[1]

@@ -71,14 +71,19 @@ def _cv(values):
     return sqrt(sum((v - mean) ** 2 for v in values) / len(values)) / mean
 
 
+def _by_network(votes):
+    """{network: its votes}, leaving out votes without a known network."""
+    groups = defaultdict(list)
+    for vote in votes:
+        if vote.net:
+            groups[vote.net].append(vote)
+    return groups
+
+
 def regular_intervals(votes, t=Thresholds()):
     """Runs of ``regular_run`` gaps within one network whose spread is far below a person's."""
     signals = []
-    by_net = defaultdict(list)
-    for vote in votes:
-        if vote.net:
-            by_net[vote.net].append(vote)
-    for net, group in by_net.items():
+    for net, group in _by_network(votes).items():
         group.sort(key=lambda v: (v.at, v.id))
         if len(group) <= t.regular_run:
             continue
@@ -97,11 +102,7 @@ def regular_intervals(votes, t=Thresholds()):
 def network_bursts(votes, t=Thresholds()):
     """Windows in which one network brings ``network_voters`` or more different voters."""
     signals = []
-    by_net = defaultdict(list)
-    for vote in votes:
-        if vote.net:
-            by_net[vote.net].append(vote)
-    for net, group in by_net.items():
+    for net, group in _by_network(votes).items():
         group.sort(key=lambda v: v.at)
         flagged, start = set(), 0
         for end in range(len(group)):

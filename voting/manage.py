@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from app.database import utcnow
 from app.extensions import db
 from app.forms import strip
-from app.models import Campaign, Category, Role
+from app.models import Category, Role
 from app.security import role_required
 from nominations.models import Entry
 
@@ -53,9 +53,8 @@ class VoidForm(FlaskForm):
 
 
 def _category(slug, key):
-    category = db.first_or_404(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
-    if not category.has_public_vote:
+    category = Category.by_keys(slug, key)
+    if category is None or not category.has_public_vote:
         abort(404)
     return category
 

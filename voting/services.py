@@ -77,13 +77,17 @@ def ip_hmac(address):
     return keyed_hash(_key(), "ip:" + (address or ""))
 
 
+def _mobile(raw_phone):
+    try:
+        return normalise_mobile(raw_phone)
+    except InvalidPhone as error:
+        raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
+
+
 def request_code(raw_phone, ip, now):
     """Send a new code to a mainland mobile number, within the resend and daily caps."""
     config = current_app.config
-    try:
-        phone = normalise_mobile(raw_phone)
-    except InvalidPhone as error:
-        raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
+    phone = _mobile(raw_phone)
     phone_key, ip_key = phone_hmac(phone), ip_hmac(ip)
     day_ago = now - timedelta(days=1)
     last = db.session.scalar(select(func.max(VerificationCode.created_at)).where(
@@ -113,10 +117,7 @@ def request_code(raw_phone, ip, now):
 
 def verify_code(raw_phone, code, now):
     """The voter for this phone if ``code`` is its latest live code; else WrongCode."""
-    try:
-        phone = normalise_mobile(raw_phone)
-    except InvalidPhone as error:
-        raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
+    phone = _mobile(raw_phone)
     phone_key = phone_hmac(phone)
     latest = db.session.scalar(
         select(VerificationCode).where(VerificationCode.phone_hmac == phone_key)
@@ -182,12 +183,13 @@ def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
     limit = category.votes_per_day
     db.session.execute(_insert_ignore(DailyQuota).values(
         voter_id=voter_id, category_id=category.id, vote_day=day, used=0))
-    raised = db.session.execute(
+    # One statement raises the counter only below the limit and says where it stands.
+    used = db.session.execute(
         update(DailyQuota).where(and_(DailyQuota.voter_id == voter_id,
                                       DailyQuota.category_id == category.id,
                                       DailyQuota.vote_day == day, DailyQuota.used < limit))
-        .values(used=DailyQuota.used + 1)).rowcount
-    if not raised:
+        .values(used=DailyQuota.used + 1).returning(DailyQuota.used)).scalar()
+    if used is None:
         raise QuotaUsed(_("You have used your %(limit)d votes in this category today. "
                           "Come back tomorrow.", limit=limit))
     try:
@@ -203,9 +205,6 @@ def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
         entry_id=entry.id, category_id=category.id, valid_votes=0))
     db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry.id)
                        .values(valid_votes=EntryTally.valid_votes + 1))
-    used = db.session.scalar(select(DailyQuota.used).where(
-        DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
-        DailyQuota.vote_day == day))
     return Receipt(vote.id, entry.number, now, day, limit - used)
 
 
@@ -220,6 +219,15 @@ def tallies(category):
     """{entry id: valid votes} from the counters (no count over the vote table)."""
     return dict(db.session.execute(select(EntryTally.entry_id, EntryTally.valid_votes).where(
         EntryTally.category_id == category.id)).all())
+
+
+def entry_tally(category, entry_id):
+    """(votes of the entry, entries with more votes) from the counters: two index reads."""
+    votes = db.session.scalar(select(EntryTally.valid_votes).where(
+        EntryTally.entry_id == entry_id)) or 0
+    ahead = db.session.scalar(select(func.count()).select_from(EntryTally).where(
+        EntryTally.category_id == category.id, EntryTally.valid_votes > votes))
+    return votes, ahead
 
 
 def recount(category, day=None):

@@ -134,22 +134,24 @@ def vote_panel(entry):
     now = utcnow()
     voter_id = current_voter_id()
     left = services.votes_left(voter_id, category, now) if voter_id else None
-    tallies = services.tallies(category)
+    votes, ahead = services.entry_tally(category, entry.id)
     return Markup(render_template(
         "voting/_panel.html", entry=entry, category=category, state=category.phase_state(
-            "voting", now), voter_id=voter_id, left=left, tally=visible_tally(
-            category, tallies, entry.id, now)))
+            "voting", now), voter_id=voter_id, left=left,
+        tally=visible_tally(category, votes, ahead, now)))
 
 
-def visible_tally(category, tallies, entry_id, now):
-    """What the public may see of an entry's votes: ("count", n), ("rank", r) or None."""
+def visible_tally(category, votes, ahead, now):
+    """What the public may see of an entry's votes: ("count", n), ("rank", r) or None.
+
+    ``ahead`` is the number of entries of the category with more votes.
+    """
     visibility = category.tally_visibility.value
     closed = category.phase_state("voting", now) == "closed"
     if visibility == "live" or (visibility == "after_close" and closed):
-        return ("count", tallies.get(entry_id, 0))
+        return ("count", votes)
     if visibility == "ranking_only":
-        votes = tallies.get(entry_id, 0)
-        return ("rank", 1 + sum(1 for v in tallies.values() if v > votes))
+        return ("rank", 1 + ahead)
     return None
 
 

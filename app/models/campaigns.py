@@ -154,6 +154,12 @@ class Category(Audited, Windowed, db.Model):
     def __repr__(self):
         return f"<Category {self.key} of campaign {self.campaign_id}>"
 
+    @classmethod
+    def by_keys(cls, slug, key):
+        """Category ``key`` of the campaign ``slug``, or None."""
+        return db.session.scalar(db.select(cls).join(Campaign).where(
+            Campaign.slug == slug, cls.key == key))
+
     @property
     def has_review(self):
         return self.kind != Kind.REPORT and self.expert_weight > 0

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Agency, Campaign, Category, Role
+from app.models import Agency, Category, Role
 from app.security import role_required
 
 from .. import services
@@ -21,8 +21,7 @@ QUEUE_STATUSES = ("submitted", "approved", "rejected", "withdrawn", "all")
 
 
 def _category(slug, key):
-    return db.first_or_404(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
+    return Category.by_keys(slug, key) or abort(404)
 
 
 def search_filter(query, text):

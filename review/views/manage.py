@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Campaign, Category, Role, User
+from app.models import Category, Role, User
 from app.security import role_required
 from nominations.models import Entry
 from nominations.tabular import TableError, read_table
@@ -23,9 +23,8 @@ DISAGREEMENT_MARGIN = 15.0
 
 
 def _category(slug, key):
-    category = db.first_or_404(select(Category).join(Campaign).where(
-        Campaign.slug == slug, Category.key == key))
-    if not category.has_review:
+    category = Category.by_keys(slug, key)
+    if category is None or not category.has_review:
         abort(404)
     return category
 
