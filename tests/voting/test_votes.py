@@ -198,6 +198,9 @@ def test_what_the_public_sees_of_the_votes(app, voted, visibility, shown, hidden
     if shown:
         assert shown in page
     assert hidden not in page
+    if visibility == "ranking_only":
+        other = app.test_client().get("/c/week/workers/SW-002").get_data(as_text=True)
+        assert "当前排名第 2" in other  # one entry has more votes than SW-002
     if visibility == "after_close":
         category.campaign.voting_closes = utcnow() - timedelta(seconds=1)
         db.session.commit()
