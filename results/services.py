@@ -13,18 +13,35 @@ from voting.services import recount
 
 from .models import Objection, ObjectionOutcome, Publication, PublicationKind
 from .ranking import rank_category
+from .sensitivity import explore
 from .snapshot import build, canonical, digest_of
+
+
+def _inputs(category):
+    entries = approved_entries(category)
+    reviews = scored_reviews(category) if category.has_review else []
+    votes = recount(category) if category.has_public_vote else {}
+    return entries, reviews, votes
 
 
 def category_ranking(category):
     """The Ranking of ``category``'s approved entries (rows hold entry ids), and the entries."""
-    entries = approved_entries(category)
-    reviews = scored_reviews(category) if category.has_review else []
-    votes = recount(category) if category.has_public_vote else {}
+    entries, reviews, votes = _inputs(category)
     ranking = rank_category([(e.id, e.number) for e in entries], reviews, votes,
                             category.expert_weight, category.public_weight,
                             category.aggregation.value, category.winners)
     return ranking, {e.id: e for e in entries}
+
+
+def category_sensitivity(category):
+    """The category's ranking beside the same inputs under other methods and weights
+    (results.sensitivity.explore), and the entries by id."""
+    entries, reviews, votes = _inputs(category)
+    explored = explore([(e.id, e.number) for e in entries], reviews, votes,
+                       category.expert_weight, category.public_weight, category.aggregation.value,
+                       category.winners, vary_methods=category.has_review,
+                       vary_weights=category.has_review and category.has_public_vote)
+    return explored, {e.id: e for e in entries}
 
 
 def ranking_rows(category):

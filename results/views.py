@@ -28,7 +28,11 @@ from app.models import Category, Kind, Role
 from app.public import public_campaign_or_404
 from app.security import role_required
 
+from app.i18n import AGGREGATION_NAMES
+
 from . import services
+from .charts import bump_chart, score_bars
+from .sensitivity import rank_paths
 from .models import Objection, Publication, PublicationKind
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -50,9 +54,37 @@ def preview(slug, key):
         Publication.category_id == category.id).order_by(Publication.version.desc())).all()
     objections = db.session.scalars(select(Objection).join(Publication).where(
         Publication.category_id == category.id).order_by(Objection.id)).all()
+    chart = score_bars(ranking.rows, {id_: entry.number for id_, entry in entries.items()},
+                       category.expert_weight, category.public_weight,
+                       _("Final score of each entry: expert part and public part"))
     return render_template("results/preview.html", category=category, campaign=category.campaign,
-                           ranking=ranking, entries=entries, history=history,
+                           ranking=ranking, entries=entries, history=history, chart=chart,
                            objections=objections, answer_form=AnswerForm())
+
+
+def _current(scenarios):
+    return next((index for index, s in enumerate(scenarios) if s.current), None)
+
+
+@bp.get("/manage/<slug>/<key>/sensitivity")
+@role_required(Role.ORGANISER)
+def sensitivity(slug, key):
+    """Who would win under other weights and other methods, with who enters and who leaves."""
+    category = _category(slug, key)
+    (base, by_method, by_weight), entries = services.category_sensitivity(category)
+    numbers = {id_: entry.number for id_, entry in entries.items()}
+    if by_weight:
+        columns = [f"{s.public_weight:.0%}" for s in by_weight]
+        chart = bump_chart(rank_paths(by_weight, 12), numbers, columns, category.winners,
+                           _("Rank of each entry as the public weight grows"),
+                           current=_current(by_weight))
+    else:
+        columns = [AGGREGATION_NAMES[s.method] for s in by_method]
+        chart = bump_chart(rank_paths(by_method, 12), numbers, columns, category.winners,
+                           _("Rank of each entry under each method"), current=_current(by_method))
+    return render_template("results/sensitivity.html", category=category,
+                           campaign=category.campaign, base=base, by_method=by_method,
+                           by_weight=by_weight, entries=entries, chart=chart)
 
 
 class ObjectionForm(FlaskForm):
