@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Campaign, Kind
+from voting.cli import votes_cli
 
 from . import services
 
@@ -61,6 +62,35 @@ def verify_command(path):
     for problem in problems:
         click.echo(f"refuted: {problem}", err=True)
     raise click.exceptions.Exit(1)
+
+
+# `votes purge` belongs with the votes, but when it may run depends on the final lists, which
+# the voting package cannot see (imports only run downwards): it is attached to that group here.
+@votes_cli.command("purge")
+@click.argument("slug")
+@click.option("--days", type=int, default=None,
+              help="Days after the final lists (default: VOTE_METADATA_RETENTION_DAYS).")
+def purge_command(slug, days):
+    """Remove the voters' raw metadata of campaign SLUG (hashed networks, user agents, the code
+    log) once the final lists are published and the retention period is over; the counts, the
+    voids and their reasons stay."""
+    from flask import current_app
+
+    from app.cli import as_cli
+    from app.database import utcnow
+
+    as_cli()
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}")
+    days = current_app.config["VOTE_METADATA_RETENTION_DAYS"] if days is None else days
+    try:
+        votes, codes = services.purge_voter_data(campaign, utcnow(), days)
+        db.session.commit()
+    except services.ResultsError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"purged metadata of {votes} votes and {codes} verification codes")
 
 
 def register(app):

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from nominations.models import Entry, EntryStatus
 from nominations.tabular import write_csv, write_xlsx
 from review.models import Review, ReviewStatus
 from review.services import approved_entries, scored_reviews
-from voting.services import recount
+from voting.services import purge_metadata, recount
 
 from .models import Objection, ObjectionOutcome, Publication, PublicationKind
 from .ranking import rank_category
@@ -173,3 +174,50 @@ def check_can_finalise(category, now):
     if open_count:
         raise ResultsError(_("%(count)d objections still need an answer.", count=open_count))
 
+
+
+def published_winners(campaign, kinds):
+    """[(category, publication, [(rank, entry)])]: the winners of the newest publication of each
+    category of ``kinds``, in rank order, as approved entries (an entry withdrawn since is left
+    out). Only what was published counts, never the live ranking."""
+    books = []
+    for category, publication in sorted(latest_publications(campaign).items(),
+                                        key=lambda item: (item[0].position, item[0].id)):
+        if category.kind not in kinds:
+            continue
+        ranks = {row["number"]: row["rank"] for row in json.loads(publication.snapshot)["ranking"]
+                 if row["winner"]}
+        found = db.session.scalars(select(Entry).where(
+            Entry.category_id == category.id, Entry.number.in_(list(ranks)),
+            Entry.status == EntryStatus.APPROVED)).all()
+        winners = sorted(((ranks[entry.number], entry) for entry in found),
+                         key=lambda pair: (pair[0], pair[1].number))
+        books.append((category, publication, winners))
+    return books
+
+
+def voter_data_due(campaign, days):
+    """When the voters' raw metadata of ``campaign`` may go: ``days`` after the last final list of
+    its public-vote categories (evidence for objections is kept until then); None while a
+    public-vote category has no final list yet."""
+    finals = []
+    for category in campaign.categories:
+        if not category.has_public_vote:
+            continue
+        final = db.session.scalar(select(func.min(Publication.published_at)).where(
+            Publication.category_id == category.id, Publication.kind == PublicationKind.FINAL))
+        if final is None:
+            return None
+        finals.append(final)
+    return max(finals) + timedelta(days=days) if finals else None
+
+
+def purge_voter_data(campaign, now, days):
+    """Purge the voters' raw metadata once due (voting.services.purge_metadata)."""
+    due = voter_data_due(campaign, days)
+    if due is None:
+        raise ResultsError(_("Not yet: the final list of every voted category comes first."))
+    if now < due:
+        raise ResultsError(_("Not yet: the voters' data may be purged from %(date)s.",
+                             date=campaign.local(due).strftime("%Y-%m-%d")))
+    return purge_metadata(campaign, due - timedelta(days=days))

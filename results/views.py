@@ -24,16 +24,15 @@ from wtforms.validators import DataRequired, Length
 from app.database import utcnow
 from app.extensions import db, limiter
 from app.forms import strip
+from app.i18n import AGGREGATION_NAMES
 from app.models import Category, Kind, Role
 from app.public import public_campaign_or_404
 from app.security import role_required
 
-from app.i18n import AGGREGATION_NAMES
-
 from . import services
 from .charts import bump_chart, score_bars
-from .sensitivity import rank_paths
 from .models import Objection, Publication, PublicationKind
+from .sensitivity import rank_paths
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -178,8 +177,10 @@ def public(slug):
     campaign = public_campaign_or_404(slug)
     lists = [(category, publication, json.loads(publication.snapshot))
              for category, publication in services.latest_publications(campaign).items()]
+    kinds = {category.kind for category, _publication, _data in lists}
     return render_template("results/public.html", campaign=campaign, lists=lists,
-                           timedelta=timedelta)
+                           timedelta=timedelta, has_book=bool(kinds & {Kind.STORY, Kind.CASE}),
+                           has_cards=Kind.HOTLINE in kinds)
 
 
 @bp.get("/<slug>/<key>/v<int:version>.json")
@@ -205,3 +206,21 @@ def download(slug, key, file_format):
     filename = f"{category.campaign.slug}-{category.key}-ranking.{file_format}"
     return Response(data, mimetype=mimetypes[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/<slug>/anthology")
+def anthology(slug):
+    """The campaign's book: the published winning stories and cases, one per printed page."""
+    campaign = public_campaign_or_404(slug)
+    books = services.published_winners(campaign, {Kind.STORY, Kind.CASE})
+    provisional = any(p.kind == PublicationKind.PROVISIONAL for _c, p, _w in books)
+    return render_template("results/anthology.html", campaign=campaign, books=books,
+                           provisional=provisional)
+
+
+@bp.get("/<slug>/service-cards")
+def service_cards(slug):
+    """A printable service card (暖心卡) for each published winning hotline."""
+    campaign = public_campaign_or_404(slug)
+    books = services.published_winners(campaign, {Kind.HOTLINE})
+    return render_template("results/service_cards.html", campaign=campaign, books=books)

@@ -211,3 +211,47 @@ def demo(app):
     result = import_campaign(Path(DEMO_FILE).read_text(encoding="utf-8"))
     db.session.commit()
     return result
+
+
+def require(tool, reason):
+    """The path of an outside program a test needs. Without it the test is skipped on a laptop,
+    and fails where ``CI`` is set: there the project's set-up must have installed it."""
+    import os
+
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is missing in CI: {reason}")
+        pytest.skip(f"{tool} is not installed: {reason}")
+    return path
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on loopback (a real server, threads as under gunicorn): its base
+    URL. The test's own session commits first, so that the server's requests see its data."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def chromium(*args, timeout=60):
+    """Run Debian's headless Chromium once (no network but loopback, an empty profile)."""
+    import subprocess
+    import tempfile
+
+    binary = require("chromium", "printing and browser checks use Debian's Chromium")
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", *args],
+            capture_output=True, timeout=timeout, check=False)

@@ -36,30 +36,5 @@ def report_command(slug):
                        f"{'…' if len(signal.vote_ids) > 20 else ''}")
 
 
-@votes_cli.command("purge")
-@click.argument("slug")
-@click.option("--days", type=int, default=None,
-              help="Days after the vote closes (default: VOTE_METADATA_RETENTION_DAYS).")
-def purge_command(slug, days):
-    """Remove the voters' raw metadata of campaign SLUG (hashed networks, user agents, the code
-    log); the counts, the voids and their reasons stay."""
-    from flask import current_app
-
-    from app.cli import as_cli
-
-    as_cli()
-    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
-    if campaign is None:
-        raise click.ClickException(f"no campaign {slug!r}")
-    days = current_app.config["VOTE_METADATA_RETENTION_DAYS"] if days is None else days
-    try:
-        votes, codes = services.purge_metadata(campaign, utcnow(), days)
-        db.session.commit()
-    except services.VotingError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    click.echo(f"purged metadata of {votes} votes and {codes} verification codes")
-
-
 def register(app):
     app.cli.add_command(votes_cli)

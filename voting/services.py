@@ -286,27 +286,16 @@ def void_votes(category, vote_ids, organiser, reason, now):
     return len(votes)
 
 
-def purge_due(campaign, days):
-    """When the campaign's raw vote metadata may be purged: its last vote close plus ``days``."""
-    closes = [c.window("voting")[1] for c in campaign.categories
-              if c.has_public_vote and c.window("voting")[1] is not None]
-    return max(closes) + timedelta(days=days) if closes else None
-
-
-def purge_metadata(campaign, now, days):
-    """Remove hashed networks and user agents of the campaign's votes and the code log of its
-    voting period; counts, voids and their reasons stay. Returns (votes, codes) touched."""
-    due = purge_due(campaign, days)
-    if due is None or now < due:
-        raise VotingError(_("Not yet: the voters' data may be purged from %(date)s.",
-                            date=campaign.local(due).strftime("%Y-%m-%d") if due else "-"))
+def purge_metadata(campaign, codes_until):
+    """Remove hashed networks and user agents of the campaign's votes, and the code log up to
+    ``codes_until``; counts, voids and their reasons stay. Returns (votes, codes) touched.
+    When it is due is decided above (results.services.voter_data_due: after the final list)."""
     category_ids = [c.id for c in campaign.categories]
     votes = db.session.execute(update(Vote).where(
         Vote.category_id.in_(category_ids),
         (Vote.net_hmac.is_not(None)) | (Vote.agent_hmac.is_not(None)))
         .values(net_hmac=None, agent_hmac=None)).rowcount
-    last_close = due - timedelta(days=days)
     codes = db.session.execute(
-        VerificationCode.__table__.delete().where(VerificationCode.created_at <= last_close)
+        VerificationCode.__table__.delete().where(VerificationCode.created_at <= codes_until)
     ).rowcount
     return votes, codes
