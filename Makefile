@@ -12,9 +12,17 @@ COMPILED := $(CATALOGS:.po=.mo)
 run: install db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The whole suite on SQLite, then again on PostgreSQL with Redis. scripts/services installs what
+# the tests use from Debian's packages when missing (PostgreSQL, Redis, wrk, Chromium and a Chinese
+# font) and starts the servers on loopback; where CI is set, all of it is required.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	@services=$$(scripts/services start) || exit 1; eval "$$services"; \
+	$(BIN)/pytest || exit 1; \
+	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		echo "== the suite again on PostgreSQL and Redis =="; \
+		TEST_BACKEND=postgresql $(BIN)/pytest; \
+	else echo "PostgreSQL/Redis are not available here: their run is skipped"; fi
 
 install: $(STAMP) $(COMPILED)
 

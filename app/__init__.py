@@ -5,9 +5,11 @@ from pathlib import Path
 from flask import Flask, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .config import PROJECT_ROOT, DefaultConfig
+from .database import MAX_ID
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -22,6 +24,8 @@ def create_app(test_config=None, instance_path=None):
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    # Ids in URLs stop at the largest id a table holds: beyond it is a 404, not a database error.
+    app.url_map.converters["int"] = BoundedInteger
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -54,9 +58,14 @@ def create_app(test_config=None, instance_path=None):
     return app
 
 
+class BoundedInteger(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, MAX_ID if max is None else max, signed)
+
+
 def _init_extensions(app):
     from .auth.session import load_user
-    from .database import configure_sqlite
+    from .database import configure_postgresql, configure_sqlite
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -66,6 +75,8 @@ def _init_extensions(app):
             if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
                 raise config_module.ConfigError(f"SQLITE_SYNCHRONOUS={synchronous!r} is not valid")
             configure_sqlite(db.engine, synchronous, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(db.engine)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -1,5 +1,6 @@
 """Shared fixtures: a real SQLite file per test (migrated once per session, then copied),
 a client, a CLI runner, and factories for accounts, campaigns and categories."""
+import os
 import re
 import shutil
 from datetime import timedelta
@@ -9,6 +10,9 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.config import PROJECT_ROOT
@@ -20,45 +24,137 @@ PASSWORD = "correct horse battery"
 DEMO_FILE = PROJECT_ROOT / "demo" / "gz-2020-social-work-week.yaml"
 
 
-def base_config(instance):
+#: The suite runs on SQLite by default, and again on PostgreSQL + Redis with TEST_BACKEND=postgresql
+#: (`make test` does both; scripts/services starts the servers and sets TEST_DATABASE_URL and
+#: TEST_REDIS_URL).
+BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
+ON_POSTGRESQL = BACKEND == "postgresql"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: checks something only SQLite has")
+    if ON_POSTGRESQL and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError("TEST_BACKEND=postgresql needs TEST_DATABASE_URL "
+                                "(eval \"$(scripts/services start)\")")
+
+
+def pytest_report_header(config):
+    return f"database: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_POSTGRESQL:
+        skip = pytest.mark.skip(reason="SQLite only (this run is on PostgreSQL)")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+def base_config(instance, database_uri=None):
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key",
         "VOTER_HMAC_KEY": "test-voter-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'platform.db'}",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "SQLALCHEMY_DATABASE_URI": database_uri or f"sqlite:///{instance / 'platform.db'}",
+        "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"] if ON_POSTGRESQL else "memory://",
         "MAIL_BACKEND": "console",
         "SERVER_NAME": None,
     }
 
 
+class PostgresDatabases:
+    """A migrated template database, and a fresh copy of it for each test (CREATE DATABASE ...
+    TEMPLATE is a file copy on the server: fast)."""
+
+    def __init__(self, url):
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.prefix = f"award_test_{os.getpid()}"
+        self.count = 0
+
+    def _run(self, sql):
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(sql)
+
+    def url_of(self, name):
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, template=None):
+        self.count += 1
+        name = f"{self.prefix}_{self.count}"
+        self._run(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def drop(self, name):
+        self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory):
-    """A database file made by the real migrations, copied for each test."""
+def postgres():
+    if not ON_POSTGRESQL:
+        yield None
+        return
+    databases = PostgresDatabases(os.environ["TEST_DATABASE_URL"])
+    yield databases
+    databases.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory, postgres):
+    """A database made by the real migrations, copied for each test: an SQLite file, or the
+    name of a PostgreSQL template database."""
     instance = tmp_path_factory.mktemp("template")
-    app = create_app(base_config(instance))
+    if postgres:
+        name = postgres.create()
+        app = create_app(base_config(instance, postgres.url_of(name)))
+    else:
+        app = create_app(base_config(instance))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return instance / "platform.db"
+    if postgres:
+        yield name
+        postgres.drop(name)
+    else:
+        yield instance / "platform.db"
 
 
 @pytest.fixture
-def make_app(tmp_path, migrated_db):
+def make_app(tmp_path, migrated_db, postgres):
     """Build an app on a fresh copy of the migrated database, with config overrides."""
+    made = {"apps": []}
 
     def build(**overrides):
         instance = tmp_path / "instance"
         instance.mkdir(exist_ok=True)
-        target = instance / "platform.db"
-        if not target.exists():
-            shutil.copy(migrated_db, target)
-        config = base_config(instance)
+        if postgres:
+            if "database" not in made:
+                made["database"] = postgres.create(template=migrated_db)
+                redis_client(os.environ["TEST_REDIS_URL"]).flushdb()
+            config = base_config(instance, postgres.url_of(made["database"]))
+        else:
+            target = instance / "platform.db"
+            if not target.exists():
+                shutil.copy(migrated_db, target)
+            config = base_config(instance)
         config.update(overrides)
-        return create_app(config)
+        application = create_app(config)
+        made["apps"].append(application)
+        return application
 
-    return build
+    yield build
+    for application in made["apps"]:
+        with application.app_context():
+            db.engine.dispose()  # close every pooled connection before the database goes
+    if "database" in made:
+        postgres.drop(made["database"])
+
+
+def redis_client(url):
+    import redis
+
+    return redis.Redis.from_url(url)
 
 
 class IsolatedClient(FlaskClient):

@@ -7,7 +7,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.api import document, error
-from app.database import utcnow
+from app.database import lock_free, utcnow
 from app.extensions import csrf, db, limiter
 from app.models import Campaign, Category
 from app.security import network_key
@@ -101,6 +101,7 @@ def _seconds_to_next_day(category, now):
 
 
 @bp.post("/votes")
+@lock_free
 @limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
 @limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=network_key)
 @limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from app.database import is_id
 from app.extensions import db
 from app.security import network_of
 from nominations.models import Entry, EntryStatus
@@ -171,7 +172,7 @@ def vote_day_of(category, now):
 
 def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
     """Record a vote, or refuse it with the reason. Quota, uniqueness and tally hold together."""
-    entry = db.session.get(Entry, entry_id)
+    entry = db.session.get(Entry, entry_id) if is_id(entry_id) else None
     if entry is None or entry.status != EntryStatus.APPROVED:
         raise NotOpen(_("This entry cannot receive votes."))
     category = entry.category

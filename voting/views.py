@@ -14,7 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 
-from app.database import utcnow
+from app.database import lock_free, utcnow
 from app.extensions import db, limiter
 from app.security import network_key, safe_next
 from nominations.models import Entry
@@ -82,6 +82,7 @@ def confirm():
 
 
 @bp.post("/entries/<int:entry_id>")
+@lock_free
 @limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
 @limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=network_key)
 @limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)

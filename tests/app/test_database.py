@@ -1,4 +1,5 @@
-"""SQLite is set up for concurrent writers; the audit log is append-only and transactional."""
+"""Writes keep one order on SQLite (BEGIN IMMEDIATE) and PostgreSQL (an advisory lock); the
+vote path runs without that lock on PostgreSQL; the audit log is append-only and transactional."""
 import threading
 import time
 
@@ -9,7 +10,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from app.extensions import db
 from app.models import AuditLog, Campaign
 
+from ..conftest import ON_POSTGRESQL
 
+
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(app):
     connection = db.session.connection()
     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -47,8 +51,9 @@ def _increment_concurrently(app, campaign_id, method, threads=8, rounds=25):
     return errors
 
 
-def test_read_then_write_transactions_never_fail_with_database_is_locked(app, make_campaign):
-    """Writes begin IMMEDIATE, so they queue on the busy timeout: no error and no lost update."""
+def test_read_then_write_transactions_never_fail_and_never_lose_an_update(app, make_campaign):
+    """Writes begin IMMEDIATE (SQLite) or take the write lock (PostgreSQL), so they queue: no
+    error and no lost update."""
     campaign_id = make_campaign(objection_days=0).id
     db.session.commit()  # the test itself holds no transaction while the threads run
     errors = _increment_concurrently(app, campaign_id, "POST")
@@ -57,12 +62,16 @@ def test_read_then_write_transactions_never_fail_with_database_is_locked(app, ma
 
 
 def test_the_same_load_in_deferred_transactions_does_fail(app, make_campaign):
-    """The control: without BEGIN IMMEDIATE (as GET requests begin) the same load breaks,
-    which is why every write request begins IMMEDIATE."""
+    """The control: without the write order (as GET requests begin) the same load breaks:
+    SQLite fails with "database is locked", PostgreSQL loses updates."""
     campaign_id = make_campaign(objection_days=0).id
     db.session.commit()
     errors = _increment_concurrently(app, campaign_id, "GET")
-    assert errors and all("locked" in e for e in errors)
+    if ON_POSTGRESQL:
+        assert errors == []
+        assert db.session.get(Campaign, campaign_id).objection_days < 8 * 25
+    else:
+        assert errors and all("locked" in e for e in errors)
 
 
 def test_the_audit_log_refuses_updates_and_deletes(app, make_campaign):

@@ -1,6 +1,10 @@
 """Every route that is not public refuses an anonymous visitor."""
+import re
+
 import pytest
 from werkzeug.routing.converters import AnyConverter
+
+from app.models import Role
 
 from ..conftest import csrf_token
 
@@ -102,3 +106,29 @@ def test_a_hidden_campaign_is_not_public(client, make_campaign):
     make_campaign(slug="secret", is_public=False)
     assert client.get("/c/secret").status_code == 404
     assert "secret" not in client.get("/").get_data(as_text=True)
+
+
+def test_an_id_beyond_any_table_is_a_404_on_every_route(app, client, make_user, login, demo):
+    """A number larger than any id (PostgreSQL's INTEGER) answers 404, never a database error."""
+    from werkzeug.routing import IntegerConverter
+
+    login(make_user(Role.ORGANISER))
+    token = csrf_token(client, "/admin/")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = [arg for arg in rule.arguments
+                if isinstance(rule._converters[arg], IntegerConverter)]
+        if not ints:
+            continue
+        values = {arg: 2**40 if arg in ints else None for arg in rule.arguments}
+        for arg in set(rule.arguments) - set(ints):
+            values[arg] = (sorted(rule._converters[arg].items)[0]
+                           if isinstance(rule._converters[arg], AnyConverter) else SAMPLE_VALUES[arg])
+        url = "/" + rule.rule.split("/", 1)[1]
+        for arg, value in values.items():
+            url = re.sub(r"<(?:[^:<>]+:)?" + arg + r">", str(value), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, (rule.rule, method, response.status_code)
+            checked += 1
+    assert checked >= 10
