@@ -1,5 +1,4 @@
 """The application factory."""
-import logging
 from pathlib import Path
 
 from flask import Flask, request
@@ -46,15 +45,16 @@ def create_app(test_config=None, instance_path=None):
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, i18n
+    from . import cli, errors, i18n, logs
 
+    logs.register(app)
     errors.register(app)
     i18n.register(app)
     cli.register(app)
     app.before_request(_name_the_actor)
     app.after_request(_security_headers)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+    if not app.testing:
+        logs.configure(app)
     return app
 
 
@@ -99,10 +99,11 @@ def _register_blueprints(app):
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .health import bp as health_bp
     from .public import bp as public_bp
 
     for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, results_bp,
-                      api_bp, nominations_api, voting_api):
+                      api_bp, nominations_api, voting_api, health_bp):
         app.register_blueprint(blueprint)
 
     from nominations.cli import register as register_nomination_cli

@@ -138,6 +138,30 @@ def load_demo():
             click.echo(f"these passwords are kept in {accounts_file}")
 
 
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The copy to write (default: instance/backups/platform-<time>.db).")
+def backup_command(output):
+    """Copy the SQLite database consistently while the site keeps running."""
+    from .backup import BackupError, backup_sqlite, default_target, sqlite_path
+
+    try:
+        source = sqlite_path(db.engine)
+        target = output or default_target(current_app.instance_path)
+
+        def progress(_status, remaining, total):
+            click.echo(f"  {total - remaining}/{total} pages", err=True)
+
+        summary = backup_sqlite(source, target, progress=progress)
+    except (BackupError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    rows = ", ".join(f"{name} {count}" for name, count in summary["tables"].items()
+                     if name in ("vote", "entry", "review", "publication", "audit_log"))
+    click.echo(f"backed up {source} to {target}: {summary['bytes']} bytes, "
+               f"{summary['pages']} pages, integrity ok ({rows})")
+
+
 def register(app):
     for group in (users_cli, campaign_cli, demo_cli):
         app.cli.add_command(group)
+    app.cli.add_command(backup_command)

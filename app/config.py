@@ -10,6 +10,15 @@ from pathlib import Path
 #: The project's root folder (templates/, translations/ and demo/ live here).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("award-platform")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 #: The value no deployment may keep: create_app() refuses to run with it outside testing.
 INSECURE_SECRET = "insecure-dev-secret"
 
@@ -18,6 +27,9 @@ class DefaultConfig:
     """Values for the embedded profile (SQLite, in-memory rate limits, mail on the console)."""
 
     APP_ENV = "development"  # or "production": then insecure settings are refused
+    VERSION = _version()
+    LOG_FORMAT = "text"  # or "json" (one object per line); json by default in production
+    LOG_LEVEL = "INFO"
     SECRET_KEY = None  # read from the environment or instance/secret_key
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/platform.db
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -110,6 +122,8 @@ class DefaultConfig:
 #: Any other setting can be given as FLASK_<NAME> (Flask's from_prefixed_env()).
 ENVIRONMENT_VARIABLES = {
     "APP_ENV": str,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
     "SECRET_KEY": str,
     "VOTER_HMAC_KEY": str,
     "DATABASE_URL": str,

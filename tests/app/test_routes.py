@@ -11,6 +11,7 @@ from ..conftest import csrf_token
 #: Endpoints anyone may open. A new endpoint is protected unless it is added here on purpose.
 PUBLIC_ENDPOINTS = {
     "static",
+    "health.health",  # tests/app/test_health.py
     "public.index",
     "public.campaign",
     "nominations.gallery",

@@ -1,0 +1,33 @@
+"""gunicorn settings of the production profile: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Each can be changed from the environment (GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT).
+Sync workers: each request holds one worker, so the count follows the cores; the reverse proxy
+in front buffers slow phone connections (README, "Behind a reverse proxy").
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests, so that no slow growth of memory lasts.
+max_requests = 20_000
+max_requests_jitter = 2_000
+# Each worker builds the app itself: no database connection is shared across a fork.
+preload_app = False
+# The app logs one structured line per request (app/logs.py); gunicorn's own access log would
+# repeat it with the full path, which can carry tokens.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.logs.JSONFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+}
