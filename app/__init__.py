@@ -1,4 +1,5 @@
 """The application factory."""
+import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -14,9 +15,8 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 def create_app(test_config=None, instance_path=None):
     """Build the app: defaults -> instance/config.py -> environment -> ``test_config``."""
-    instance_path = instance_path or (test_config or {}).get("INSTANCE_PATH") or str(
-        PROJECT_ROOT / "instance"
-    )
+    instance_path = (instance_path or (test_config or {}).get("INSTANCE_PATH")
+                     or os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"))
     app = Flask(
         __name__,
         instance_path=instance_path,

@@ -10,7 +10,7 @@ from nominations.models import Entry, EntryStatus
 from nominations.tabular import write_csv, write_xlsx
 from review.models import Review, ReviewStatus
 from review.services import approved_entries, scored_reviews
-from voting.services import purge_metadata, recount
+from voting.services import purge_metadata, recount, tallies
 
 from .models import Objection, ObjectionOutcome, Publication, PublicationKind
 from .ranking import rank_category
@@ -19,9 +19,11 @@ from .snapshot import build, canonical, digest_of
 
 
 def _inputs(category):
+    """Approved entries, submitted reviews and valid votes. The votes are the counters the vote
+    path keeps (no count over the vote table); publishing checks them against a recount."""
     entries = approved_entries(category)
     reviews = scored_reviews(category) if category.has_review else []
-    votes = recount(category) if category.has_public_vote else {}
+    votes = tallies(category) if category.has_public_vote else {}
     return entries, reviews, votes
 
 
@@ -91,6 +93,9 @@ def publish(category, kind, organiser, now):
     """Freeze the category's ranking as a new publication version (the older ones stay)."""
     entries = approved_entries(category)
     votes = recount(category) if category.has_public_vote else {}
+    if category.has_public_vote and {e: n for e, n in tallies(category).items() if n} != votes:
+        raise ResultsError(_("The live counters disagree with the vote table: run "
+                             "“votes recount --fix” before publishing."))
     numbers = {e.id: e.number for e in entries}
     criteria = category.criteria if category.has_review else []
     reviews = []

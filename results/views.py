@@ -161,10 +161,11 @@ def publish(slug, key):
     try:
         if kind == PublicationKind.FINAL:
             services.check_can_finalise(category, now)
+        publication = services.publish(category, kind, current_user, now)
     except services.ResultsError as error:
+        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("results.preview", slug=slug, key=key))
-    publication = services.publish(category, kind, current_user, now)
     db.session.commit()
     flash(_("Published as version %(version)d (SHA-256 %(digest)s).",
             version=publication.version, digest=publication.digest[:16]), "success")

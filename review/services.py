@@ -194,17 +194,20 @@ def declare_conflict(review, expert, reason, now):
 
 
 def scored_reviews(category):
-    """The submitted reviews of approved entries as ScoredReview(entry id, expert id, r)."""
-    max_points = [c.max_points for c in category.criteria]
+    """The submitted reviews of approved entries as ScoredReview(entry id, expert id, r).
+    Plain rows, no ORM objects: a large category has thousands."""
+    criteria = [(str(c.id), c.max_points) for c in category.criteria]
+    max_points = [points for _key, points in criteria]
     if not max_points:
         return []
-    rows = db.session.scalars(select(Review).join(Entry).where(
+    rows = db.session.execute(select(Review.entry_id, Review.expert_id, Review.points)
+                              .join(Entry, Review.entry_id == Entry.id).where(
         Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED,
         Review.status == ReviewStatus.SUBMITTED)).all()
     return [
-        scoring.ScoredReview(r.entry_id, r.expert_id, scoring.review_score(
-            [int(r.points.get(str(c.id), 0)) for c in category.criteria], max_points))
-        for r in rows
+        scoring.ScoredReview(entry_id, expert_id, scoring.review_score(
+            [int(points.get(key, 0)) for key, _max in criteria], max_points))
+        for entry_id, expert_id, points in rows
     ]
 
 

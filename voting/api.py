@@ -1,4 +1,5 @@
 """/api/v1 voting: a code by SMS, a bearer token for it, casting votes, tallies."""
+from bisect import bisect_right
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, request
@@ -25,6 +26,11 @@ STATUS = {"not_sent": 503, "invalid_phone": 422, "too_soon": 429, "too_many_code
 
 def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-voter")
+
+
+def voter_token(voter_id):
+    """The bearer token of a verified voter (signed, expires after VOTER_SESSION_DAYS)."""
+    return _serializer().dumps(voter_id)
 
 
 def bearer_voter():
@@ -90,7 +96,7 @@ def token():
     except services.VotingError as exc:
         db.session.commit()  # a wrong try counts
         return _refusal(exc)
-    return {"token": _serializer().dumps(voter.id), "phone": mask(phone),
+    return {"token": voter_token(voter.id), "phone": mask(phone),
             "expires_in": current_app.config["VOTER_SESSION_DAYS"] * 86400}
 
 
@@ -141,12 +147,14 @@ def tally(slug, key):
 
     now = utcnow()
     counts = services.tallies(category)
+    ordered = sorted(counts.values())
     rows = []
     for entry_id, number in db.session.execute(select(Entry.id, Entry.number).where(
             Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
             .order_by(Entry.number)).all():
         votes = counts.get(entry_id, 0)
-        shown = visible_tally(category, votes, sum(1 for v in counts.values() if v > votes), now)
+        ahead = len(ordered) - bisect_right(ordered, votes)  # entries with more votes
+        shown = visible_tally(category, votes, ahead, now)
         row = {"entry_id": entry_id, "number": number}
         if shown:
             row["votes" if shown[0] == "count" else "rank"] = shown[1]

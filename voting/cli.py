@@ -11,7 +11,7 @@ from app.models import Campaign
 
 from . import fraud, services
 
-votes_cli = AppGroup("votes", help="Public votes: fraud signals.")
+votes_cli = AppGroup("votes", help="Public votes: fraud signals, recount, purge.")
 
 
 @votes_cli.command("report")
@@ -34,6 +34,36 @@ def report_command(slug):
             click.echo(f"  {signal.kind} {str(signal.key)[:16]}: {details}; "
                        f"votes {','.join(map(str, signal.vote_ids[:20]))}"
                        f"{'…' if len(signal.vote_ids) > 20 else ''}")
+
+
+@votes_cli.command("recount")
+@click.argument("slug")
+@click.option("--fix", is_flag=True, help="Set the counters to the recounted values.")
+def recount_command(slug, fix):
+    """Recount the valid votes of campaign SLUG from the vote table and compare them with the live
+    counters the pages show; exits 1 when they differ (and were not fixed)."""
+    from app.cli import as_cli
+
+    as_cli()
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}")
+    differing_total = 0
+    for category in campaign.categories:
+        if not category.has_public_vote:
+            continue
+        differing = services.reconcile(category, fix)
+        differing_total += len(differing)
+        counted = sum(services.recount(category).values())
+        click.echo(f"{category.key}: {counted} valid votes; "
+                   + (f"{len(differing)} counters differ" if differing else "counters agree"))
+        for entry, (counter, value) in sorted(differing.items())[:20]:
+            click.echo(f"  entry {entry}: counter {counter}, vote table {value}")
+    db.session.commit()
+    if differing_total and not fix:
+        raise click.exceptions.Exit(1)
+    if differing_total:
+        click.echo(f"fixed {differing_total} counters")
 
 
 def register(app):
