@@ -1,0 +1,195 @@
+"""HTTP benchmarks of the production profile on loopback, each beside the framework floor.
+
+    python -m benchmarks.http [--only vote,tally,entry,gallery] [--database-url URL]
+                              [--redis-url URL] [--votes 1000000] [--workers N]
+
+gunicorn (gunicorn.conf.py: sync workers, as many as it sets for this machine) serves the app on
+a fresh database with 1,000 entries and 1,000,000 votes; the floor is benchmarks/floor.py under
+the same server. wrk (Debian's package) loads each: a 2 s warm-up, then the median of 3 runs of
+10 s at 32 connections. Prints requests/s, p50 and p99 for each, the ratio to the floor, the goal
+of issue 8, and the peak memory of the workers after the vote load.
+"""
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .harness import LOAD_LIMITS, Server, app_env, make_load_campaign, make_voters
+
+GOALS = {"vote": 0.30, "tally": 0.40, "entry": 0.25, "gallery": 0.25}
+REGRESSION = {"vote": 0.15}
+P99_GOALS_MS = {"vote": 50, "tally": 50}
+
+VOTE_SCRIPT = """
+local tokens = {%(tokens)s}
+local entries = {%(entries)s}
+local counter = 0
+local offset = 0
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  offset = tonumber(args[1] or "0")
+end
+function request()
+  local n = counter + offset
+  counter = counter + 1
+  local per_thread = math.floor(#tokens / %(threads)d)
+  local voter = (n %% per_thread) * %(threads)d + tid + 1
+  local entry = math.floor(n / per_thread) %% #entries + 1
+  return wrk.format("POST", "/api/v1/votes",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[voter]},
+    '{"entry_id":' .. entries[entry] .. '}')
+end
+"""
+
+
+def parse_latency(text):
+    value, unit = float(text[:-2] if text.endswith(("ms", "us")) else text[:-1]), (
+        text[-2:] if text.endswith(("ms", "us")) else text[-1:])
+    return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def wrk(url, seconds, connections=32, threads=2, script=None, args=()):
+    command = [shutil.which("wrk"), f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+               "--latency", "--timeout", "5s"]
+    if script:
+        command += ["-s", str(script)]
+    command.append(url)
+    if args:
+        command += ["--", *map(str, args)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rate, "p50_ms": p50, "p99_ms": p99, "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+def measure(url, script=None, offsets=None):
+    """A 2 s warm-up, then the median of 3 runs of 10 s (by requests/s)."""
+    offsets = offsets or [0, 0, 0, 0]
+    wrk(url, 2, script=script, args=(offsets[0],) if script else ())
+    runs = [wrk(url, 10, script=script, args=(offsets[i + 1],) if script else ())
+            for i in range(3)]
+    runs.sort(key=lambda run: run["rps"])
+    median = dict(runs[1])
+    median["runs_rps"] = [round(run["rps"]) for run in runs]
+    median["non_2xx"] = sum(run["non_2xx"] for run in runs)
+    return median
+
+
+def peak_memory_mb(pids):
+    peaks = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
+    return round(max(peaks), 1) if peaks else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="vote,tally,entry,gallery")
+    parser.add_argument("--votes", type=int, default=1_000_000)
+    parser.add_argument("--voters", type=int, default=400)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: scripts/services start installs it (Debian's package)")
+    only = args.only.split(",")
+
+    from app.extensions import db
+
+    from .load import make_app
+    from .seed import seed_votes
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="award-http-") as instance:
+        app = make_app(Path(instance), args.database_url, args.redis_url)
+        with app.test_request_context("/", method="POST"):
+            _category_id, entry_ids = make_load_campaign(1000, 10**6)
+            voters = make_voters(args.voters, prefix="bench")
+            if "tally" in only and args.votes:
+                seed_votes(_category_id, entry_ids, args.votes, log=lambda _m: None)
+            db.session.remove()
+        from multiprocessing import cpu_count
+
+        workers = args.workers or cpu_count() * 2 + 1
+        settings = {**LOAD_LIMITS, **dict(item.split("=", 1) for item in args.setting)}
+        floor = Server({}, Path(instance) / "floor.log", workers, app="benchmarks.floor:app")
+        floor.start(probe="/")
+        try:
+            results["floor"] = measure(floor.url + "/")
+        finally:
+            floor.stop()
+        server = Server(app_env(app), Path(instance) / "app.log", workers, settings=settings)
+        server.start()
+        try:
+            if "vote" in only:
+                script = Path(instance) / "vote.lua"
+                script.write_text(VOTE_SCRIPT % {
+                    "tokens": ",".join(f'"{token}"' for _id, token in voters),
+                    "entries": ",".join(map(str, entry_ids)), "threads": 2})
+                results["vote"] = measure(server.url + "/", script,
+                                          offsets=[0, 100_000, 200_000, 300_000])
+                results["peak_worker_mb"] = peak_memory_mb(server.worker_pids())
+            if "tally" in only:
+                results["tally"] = measure(
+                    server.url + "/api/v1/campaigns/load/categories/hotlines/tally")
+            if "entry" in only:
+                results["entry"] = measure(server.url + "/c/load/hotlines/HL-0500")
+            if "gallery" in only:
+                results["gallery"] = measure(server.url + "/c/load/hotlines/?page=3")
+            results["peak_worker_mb_after_all"] = peak_memory_mb(server.worker_pids())
+        finally:
+            server.stop()
+    floor_rps = results["floor"]["rps"]
+    print(json.dumps({"workers": workers, **results}, ensure_ascii=False))
+    print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of floor':>9}  goal")
+    failed = []
+    for name, figures in results.items():
+        if not isinstance(figures, dict):
+            continue
+        ratio = figures["rps"] / floor_rps
+        goal = GOALS.get(name)
+        line = (f"{name:8} {figures['rps']:9.0f} {figures['p50_ms']:8.2f} "
+                f"{figures['p99_ms']:8.2f} {ratio:9.1%}")
+        if goal:
+            line += f"  >= {goal:.0%}"
+            if ratio < goal:
+                failed.append(f"{name} {ratio:.1%} < {goal:.0%}")
+        if name in P99_GOALS_MS:
+            line += f", p99 <= {P99_GOALS_MS[name]} ms"
+            if figures["p99_ms"] > P99_GOALS_MS[name]:
+                failed.append(f"{name} p99 {figures['p99_ms']} ms")
+        if figures.get("non_2xx"):
+            line += f"  ({figures['non_2xx']} non-2xx answers)"
+            failed.append(f"{name}: {figures['non_2xx']} non-2xx answers")
+        print(line)
+    memory = results.get("peak_worker_mb_after_all")
+    print(f"peak worker memory: {memory} MB (goal <= 150 MB)")
+    if memory and memory > 150:
+        failed.append(f"worker memory {memory} MB")
+    print("all goals met" if not failed else "missed: " + "; ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    time.sleep(0)
+    sys.exit(main())
