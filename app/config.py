@@ -114,6 +114,9 @@ class DefaultConfig:
     UPLOAD_PHOTOS_PER_ENTRY = 9
     UPLOAD_DOCUMENTS_PER_ENTRY = 5
     UPLOAD_BYTES_PER_ENTRY = 60 * 1024 * 1024
+    #: Public pages and tallies asked for without any cookie are rendered once per worker this
+    #: often (app/cache.py); 0 turns the cache off.
+    PUBLIC_CACHE_SECONDS = 5
     ADMIN_PAGE_SIZE = 25
     PUBLIC_PAGE_SIZE = 24
 

@@ -1,5 +1,6 @@
 """Locale and time zone: Simplified Chinese by default, English on request; Asia/Shanghai times."""
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -15,12 +16,18 @@ LOCALE_COOKIE = "lang"
 bp = Blueprint("i18n", __name__)
 
 
+@cache
+def _locale(code):
+    return Locale.parse(code)
+
+
 def select_locale():
-    """The locale a visitor chose (a cookie set by /lang/<code>), else the default, zh_CN."""
+    """The locale a visitor chose (a cookie set by /lang/<code>), else the default, zh_CN.
+    A parsed Locale, kept: Flask-Babel would parse the name again on every request."""
     chosen = request.cookies.get(LOCALE_COOKIE) if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(chosen)
+    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def select_timezone():
@@ -95,13 +102,16 @@ STATUS_NAMES = {
 }
 
 
+@cache
+def _codes_by_locale(codes):
+    """{Babel's name of the locale: our code}; parsing a locale name is slow, so once."""
+    return {str(Locale.parse(code)): code for code in codes}
+
+
 def current_language():
     """The LANGUAGES code of the locale in use ("zh_CN" or "en"; Babel spells zh_CN zh_Hans_CN)."""
-    locale = get_locale()
-    for code in current_app.config["LANGUAGES"]:
-        if Locale.parse(code) == locale:
-            return code
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    codes = _codes_by_locale(tuple(current_app.config["LANGUAGES"]))
+    return codes.get(str(get_locale()), current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def register(app):

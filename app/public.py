@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
+from .cache import public_page
 from .database import utcnow
 from .extensions import db
 from .models import Campaign
@@ -15,6 +16,7 @@ def public_campaign_or_404(slug):
 
 
 @bp.get("/")
+@public_page
 def index():
     page = db.paginate(
         select(Campaign).where(Campaign.is_public.is_(True)).order_by(Campaign.created_at.desc()),
@@ -23,6 +25,7 @@ def index():
 
 
 @bp.get("/c/<slug>")
+@public_page
 def campaign(slug):
     item = public_campaign_or_404(slug)
     return render_template("public/campaign.html", campaign=item, now=utcnow())

@@ -13,11 +13,9 @@ import argparse
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .harness import LOAD_LIMITS, Server, app_env, make_load_campaign, make_voters
@@ -191,5 +189,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    time.sleep(0)
     sys.exit(main())

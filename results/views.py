@@ -21,6 +21,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db, limiter
 from app.forms import strip
@@ -173,6 +174,7 @@ def publish(slug, key):
 
 
 @bp.get("/<slug>/")
+@public_page
 def public(slug):
     """The published lists of a campaign: winners, scores, provisional or final, the digest."""
     campaign = public_campaign_or_404(slug)

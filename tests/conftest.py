@@ -60,6 +60,7 @@ def base_config(instance, database_uri=None):
         "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"] if ON_POSTGRESQL else "memory://",
         "MAIL_BACKEND": "console",
         "SERVER_NAME": None,
+        "PUBLIC_CACHE_SECONDS": 0,  # tests/app/test_cache.py turns it on
     }
 
 

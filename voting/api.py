@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.api import document, error
+from app.cache import public_page
 from app.database import lock_free, utcnow
 from app.extensions import csrf, db, limiter
 from app.models import Campaign, Category
@@ -138,6 +139,7 @@ def cast():
 
 
 @bp.get("/campaigns/<slug>/categories/<key>/tally")
+@public_page
 def tally(slug, key):
     category = db.session.scalar(select(Category).join(Campaign).where(
         Campaign.slug == slug, Campaign.is_public.is_(True), Category.key == key))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from app import storage
+from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db
 from app.models import Agency, Category
@@ -40,6 +41,7 @@ def entry_url(entry):
 
 
 @bp.get("/c/<slug>/<key>/")
+@public_page
 def gallery(slug, key):
     """Approved entries of a category, by number, with a search."""
     campaign, category = _public_category(slug, key)
@@ -53,6 +55,7 @@ def gallery(slug, key):
 
 
 @bp.get("/c/<slug>/<key>/<number>")
+@public_page
 def entry(slug, key, number):
     campaign, category, item = _public_entry(slug, key, number)
     return render_template("nominations/entry.html", campaign=campaign, category=category,
