@@ -145,7 +145,7 @@ def main(argv=None):
                     "tokens": ",".join(f'"{token}"' for _id, token in voters),
                     "entries": ",".join(map(str, entry_ids)), "threads": 2})
                 results["vote"] = measure(server.url + "/", script,
-                                          offsets=[0, 100_000, 200_000, 300_000])
+                                          offsets=[0, 40_000, 80_000, 120_000])
                 results["peak_worker_mb"] = peak_memory_mb(server.worker_pids())
             if "tally" in only:
                 results["tally"] = measure(
