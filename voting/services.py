@@ -6,7 +6,7 @@ counter. The caller commits (or rolls back) once.
 """
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import is_id
+from app.database import is_id, read_only_transaction
 from app.extensions import db
 from app.models import Campaign, Category, Kind
 from app.security import network_of
@@ -211,10 +211,13 @@ def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
     The hot path: one read and three writes, no ORM object. The caller commits, or rolls back on
     a refusal (a refused vote leaves nothing, not even its quota count).
     """
-    connection = db.session.connection()
-    target_sql, count_sql, record_sql, add_sql = _vote_statements(connection.dialect.name)
-    target = connection.execute(target_sql, {"entry_id": entry_id}).first() if is_id(
-        entry_id) else None
+    dialect = db.session.get_bind().dialect
+    target_sql, count_sql, record_sql, add_sql = _vote_statements(dialect.name)
+    # The read runs before the write transaction, so that only the three writes hold SQLite's
+    # one write lock (the API begins here; a caller already in a transaction reads inside it).
+    with read_only_transaction(db.session()):
+        target = db.session.connection().execute(target_sql, {"entry_id": entry_id}).first(
+        ) if is_id(entry_id) else None
     if target is None or target.status != EntryStatus.APPROVED:
         raise NotOpen(_("This entry cannot receive votes."))
     if target.kind == Kind.REPORT or not target.public_weight > 0 or not target.is_public:
@@ -226,20 +229,63 @@ def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
         raise NotOpen(_("Voting is not open now."))
     day = now.astimezone(ZoneInfo(target.timezone)).date()
     limit, category_id = target.votes_per_day, target.category_id
-    used = connection.execute(count_sql, {"voter_id": voter_id, "category_id": category_id,
-                                          "vote_day": day, "limit": limit}).scalar()
+    connection = db.session.connection()
+    run = _DriverStatements.of(dialect)
+    stored_day, stored_now = run.day(day), run.moment(now)
+    used = run(connection, count_sql, voter_id=voter_id, category_id=category_id,
+               vote_day=stored_day, limit=limit).scalar()
     if used is None:
         raise QuotaUsed(_("You have used your %(limit)d votes in this category today. "
                           "Come back tomorrow.", limit=limit))
-    vote_id = connection.execute(record_sql, {
-        "voter_id": voter_id, "entry_id": entry_id, "category_id": category_id, "vote_day": day,
-        "created_at": now, "status": VoteStatus.VALID,
-        "net_hmac": ip_hmac(network_of(ip)) if ip else None,
-        "agent_hmac": keyed_hash(_key(), "ua:" + user_agent) if user_agent else None}).scalar()
+    vote_id = run(connection, record_sql,
+                  voter_id=voter_id, entry_id=entry_id, category_id=category_id,
+                  vote_day=stored_day, created_at=stored_now, status=VoteStatus.VALID.value,
+                  void_reason="",
+                  net_hmac=ip_hmac(network_of(ip)) if ip else None,
+                  agent_hmac=keyed_hash(_key(), "ua:" + user_agent) if user_agent else None,
+                  ).scalar()
     if vote_id is None:
         raise AlreadyVoted(_("You have already voted for this entry today."))
-    connection.execute(add_sql, {"entry_id": entry_id, "category_id": category_id})
+    run(connection, add_sql, entry_id=entry_id, category_id=category_id)
     return Receipt(vote_id, target.number, now, day, limit - used)
+
+
+class _DriverStatements:
+    """The vote's writes handed to the database driver as compiled once, skipping SQLAlchemy's
+    per-execution work (a quarter of a vote's time). Values are given as the columns store them:
+    naive UTC times, and on SQLite the text SQLAlchemy's SQLite types write. Column defaults are
+    not applied here: every column of an INSERT is given by the caller."""
+
+    _made = {}
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.sqlite = dialect.name == "sqlite"
+        self.compiled = {}
+
+    @classmethod
+    def of(cls, dialect):
+        if dialect.name not in cls._made:
+            cls._made[dialect.name] = cls(dialect)
+        return cls._made[dialect.name]
+
+    def day(self, value):
+        return value.isoformat() if self.sqlite else value
+
+    def moment(self, value):
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+
+    def __call__(self, connection, statement, **params):
+        key = (statement, tuple(params))
+        compiled = self.compiled.get(key)
+        if compiled is None:  # an INSERT's columns are those given: compile with their names
+            compiled = self.compiled[key] = statement.compile(dialect=self.dialect,
+                                                              column_keys=list(params))
+        values = compiled.construct_params(params)
+        if compiled.positiontup:
+            values = tuple(values[name] for name in compiled.positiontup)
+        return connection.exec_driver_sql(compiled.string, values)
 
 
 def votes_left(voter_id, category, now):
