@@ -72,7 +72,7 @@ def run_voters(server, voters, plan, outcome, deadline, pause=None):
                 started = time.perf_counter()
                 try:
                     status, body = _cast(server.port, token, entry)
-                except OSError:
+                except (OSError, http.client.HTTPException):  # refused, reset, cut off midway
                     outcome.record(voter, entry, "lost", None)
                     time.sleep(0.2)
                     continue
