@@ -2,7 +2,7 @@
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -35,7 +35,14 @@ def voter_token(voter_id):
 
 
 def bearer_voter():
-    """The voter id of a valid ``Authorization: Bearer`` token, else None."""
+    """The voter id of a valid ``Authorization: Bearer`` token, else None (checked once per
+    request: the per-voter limit asks first, then the view)."""
+    if "bearer_voter" not in g:
+        g.bearer_voter = _verify_bearer()
+    return g.bearer_voter
+
+
+def _verify_bearer():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
