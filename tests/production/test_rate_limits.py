@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import fetch
+from benchmarks.harness import fetch
 
 LIMITS = {"VOTE_LIMITS_PER_IP": "20/minute", "VOTE_LIMITS_PER_NETWORK": "10000/minute",
           "VOTE_LIMITS_PER_VOTER": "10000/minute"}
