@@ -202,3 +202,6 @@ def validate(config):
             )
         if not config.get("SESSION_COOKIE_SECURE"):
             raise ConfigError("SESSION_COOKIE_SECURE must be true in production (HTTPS)")
+        if config.get("CODE_SENDER") == "console":
+            raise ConfigError("CODE_SENDER is console in production: codes must reach phones "
+                              "(webhook)")

@@ -1,5 +1,6 @@
 """Shared fixtures: a real SQLite file per test (migrated once per session, then copied),
 a client, a CLI runner, and factories for accounts, campaigns and categories."""
+import json
 import os
 import re
 import shutil
@@ -352,3 +353,26 @@ def chromium(*args, timeout=60):
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", f"--user-data-dir={profile}", *args],
             capture_output=True, timeout=timeout, check=False)
+
+
+#: What must never reach a log line: mainland mobile numbers (bare or +86), the test password, and
+#: (checked separately) the codes a test had sent.
+SECRET_IN_LOG = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|" + re.escape(PASSWORD))
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log_line(caplog, tmp_path):
+    """Every log record any test produces is checked: no phone number, no password, no code."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    yield
+    messages = [f"{record.name}: {record.getMessage()}"
+                for when in ("setup", "call", "teardown") for record in caplog.get_records(when)]
+    leaks = [message for message in messages if SECRET_IN_LOG.search(message)]
+    # the codes the test had sent (file sender): none of them in any line either
+    codes = {json.loads(line)["code"] for path in tmp_path.glob("**/codes.jsonl")
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    leaks += [message for message in messages for code in codes
+              if re.search(rf"(?<!\d){code}(?!\d)", message)]
+    assert not leaks, "secrets in the log:\n" + "\n".join(leaks[:10])

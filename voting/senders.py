@@ -1,6 +1,7 @@
-"""Where one-time codes go: ``console`` (the log), ``file`` (JSON lines) or ``webhook`` (HTTP)."""
+"""Where one-time codes go: ``console`` (the terminal), ``file`` (JSON lines) or ``webhook``."""
 import json
 import logging
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -22,8 +23,11 @@ def send_code(phone, code):
     kind = current_app.config["CODE_SENDER"]
     message = {"to": phone, "code": code, "at": utcnow().isoformat()}
     if kind == "console":
-        # For a developer's machine only: the code is what they need to see.
-        log.info("verification code for %s: %s", mask(phone), code)
+        # A developer's machine only (refused in production): the code is shown on the terminal
+        # that runs the app, never written to the log, where no code may go.
+        print(f"[code sender] verification code for {mask(phone)}: {code}", file=sys.stderr,
+              flush=True)
+        log.info("verification code sent to %s (console)", mask(phone))
     elif kind == "file":
         path = Path(current_app.config.get("CODE_SENDER_FILE")
                     or Path(current_app.instance_path) / "codes.jsonl")
