@@ -142,6 +142,21 @@ def request_password_reset(email):
     queue_mail(db.session, user.email, subject, body)
 
 
+def tell_owner_of_registration_attempt(email):
+    """Someone tried to register an agency with an email that has an account: tell its owner
+    (the form answers as if it had worked, so that it reveals no account)."""
+    user = find_user(email)
+    if user is None:
+        return
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("Someone tried to register with your email")
+        body = _(
+            "An agency registration was just submitted with this email, which already has an "
+            "account. If it was you, sign in at %(url)s or reset your password there. If it was "
+            "not you, you need do nothing.", url=_absolute("auth.login"))
+    queue_mail(db.session, user.email, subject, body)
+
+
 INVITATION_MAX_AGE = 14 * 24 * 3600
 
 

@@ -108,15 +108,19 @@ def register():
                                      form.contact_phone.data, form.email.data, form.password.data)
         except services.AgencyNameTaken as error:
             db.session.rollback()
-            form.agency_name.errors.append(str(error))
-        except services.EmailTaken as error:
+            form.agency_name.errors.append(str(error))  # agencies are public: no secret here
+            return render_template("auth/register.html", form=form)
+        except services.EmailTaken:
+            # The same answer as a new registration, so that the form tells nobody which
+            # emails have accounts; the owner of the address hears of it by mail instead.
             db.session.rollback()
-            form.email.errors.append(str(error))
+            services.tell_owner_of_registration_attempt(form.email.data)
+            db.session.commit()
         else:
             db.session.commit()
-            flash(_("Thank you. An organiser will review your registration; "
-                    "you will get a mail when it is approved."), "success")
-            return redirect(url_for("public.index"))
+        flash(_("Thank you. An organiser will review your registration; "
+                "you will get a mail when it is approved."), "success")
+        return redirect(url_for("public.index"))
     return render_template("auth/register.html", form=form)
 
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, Role, User, UserStatus
+from app.models import Agency, AuditLog, Role, User, UserStatus
 
 from ..conftest import PASSWORD, csrf_token
 
@@ -207,12 +207,29 @@ def test_registration_rejects_bad_fields_with_a_clear_message(client, post, fiel
     assert db.session.scalar(select(User).where(User.email == "x@example.test")) is None
 
 
-def test_registering_a_taken_email_or_agency_name_is_refused(client, make_user, post):
+def test_registering_a_taken_email_answers_as_usual_and_tells_the_owner(client, make_user, post,
+                                                                         caplog):
+    """No enumeration: the form answers the same for a taken email; its owner gets a mail."""
     existing = make_user(Role.AGENCY, email="taken@example.com")
     data = {"agency_name": "全新机构", "contact_name": "联系人", "email": existing.email,
             "password": "a good password", "confirm": "a good password"}
-    assert "该电子邮箱已注册" in post("/auth/register", data).get_data(as_text=True)
-    data.update(email="new@example.com", agency_name=existing.agency.name)
+    fresh = dict(data, email="fresh@example.com", agency_name="另一家机构")
+    with caplog.at_level("INFO", logger="app.mail"):
+        taken = post("/auth/register", data, follow_redirects=True)
+    assert "有人用您的邮箱" in caplog.text or "Someone tried to register" in caplog.text
+    caplog.clear()
+    new = post("/auth/register", fresh, follow_redirects=True)
+    assert taken.status_code == new.status_code == 200
+    assert "感谢" in taken.get_data(as_text=True) and "感谢" in new.get_data(as_text=True)
+    assert db.session.scalar(select(Agency).where(Agency.name == "全新机构")) is None
+    assert db.session.scalar(select(User).where(User.email == "fresh@example.com")) is not None
+
+
+def test_registering_a_taken_agency_name_is_refused(client, make_user, post):
+    existing = make_user(Role.AGENCY, email="taken@example.com")
+    data = {"agency_name": existing.agency.name, "contact_name": "联系人",
+            "email": "new@example.com", "password": "a good password",
+            "confirm": "a good password"}
     assert "该机构名称已注册" in post("/auth/register", data).get_data(as_text=True)
 
 
