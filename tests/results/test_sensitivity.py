@@ -1,12 +1,8 @@
 """The sensitivity view: the same inputs under other weights and methods, who enters and leaves."""
-import pytest
 from bs4 import BeautifulSoup
 
-from app.models import Role
 from results.sensitivity import WEIGHT_STEPS, explore
 from review.scoring import ScoredReview
-
-from ..conftest import PASSWORD, csrf_token
 
 # A: experts love it, few votes; B: middling; C: the public's favourite, experts lukewarm.
 ENTRIES = [("A", "A"), ("B", "B"), ("C", "C")]
@@ -72,12 +68,3 @@ def test_a_public_vote_only_category_has_nothing_to_vary(organiser_client, conte
                   public_weight=1)
     html = organiser_client.get("/results/manage/week/lines/sensitivity").get_data(as_text=True)
     assert "只按公众投票排名" in html and "table" not in html.split("<main")[1]
-
-
-@pytest.mark.parametrize("role", [Role.AGENCY, Role.EXPERT])
-def test_the_sensitivity_view_is_for_organisers_only(app, contest, make_user, role):
-    user = make_user(role)
-    client = app.test_client()
-    client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                     "csrf_token": csrf_token(client)})
-    assert client.get("/results/manage/week/workers/sensitivity").status_code == 403
