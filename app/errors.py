@@ -80,7 +80,31 @@ def _limiter_down(error):
     return render_error(503, headers={"Retry-After": "60"})
 
 
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_bytes():
+    """A NUL byte has no use in any text here, and PostgreSQL refuses it in a query or a row (an
+    error, not an answer): a request that carries one in its query, form or JSON is a 400."""
+    values = [*request.args.values(), *request.args.keys()]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        values += [*request.form.values(), *request.form.keys()]
+        if request.is_json:
+            values.append(request.get_json(silent=True))
+    if "\x00" in request.path or any(_holds_nul(value) for value in values):
+        return render_error(400)
+    return None
+
+
 def register(app):
+    app.before_request(refuse_nul_bytes)
     app.register_error_handler(StorageError, _limiter_down)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

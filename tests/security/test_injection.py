@@ -78,3 +78,20 @@ def test_hostile_text_in_every_field_of_an_entry_comes_back_escaped(app, world):
     api = clients["anonymous"].get(
         f"/api/v1/campaigns/{values['slug']}/categories/{values['key']}/entries/{entry.number}")
     assert api.json["title"] == XSS[:120]  # JSON carries the text as it is, as text
+
+
+def test_a_nul_byte_anywhere_is_a_400_and_writes_nothing(app, client):
+    from app.models import Agency
+
+    from ..conftest import csrf_token
+
+    agencies = db.session.scalar(select(func.count()).select_from(Agency))
+    form = client.post("/auth/register", data={
+        "agency_name": "机构\x00", "contact_name": "联系人", "email": "nul@example.test",
+        "password": "a good password", "confirm": "a good password",
+        "csrf_token": csrf_token(client, "/auth/register")})
+    api = client.post("/api/v1/codes", json={"phone": "1381234567\u0000"})
+    query = client.get("/c/x/y/", query_string={"q": "a\x00b"})
+    assert (form.status_code, api.status_code, query.status_code) == (400, 400, 400)
+    assert api.json["error"]["code"] == 400
+    assert db.session.scalar(select(func.count()).select_from(Agency)) == agencies
