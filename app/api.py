@@ -41,6 +41,9 @@ OPENAPI = {
             "NotFound": {"description": "Not found or not public",
                          "content": {"application/json": {"schema": {
                              "$ref": "#/components/schemas/Error"}}}},
+            "BadRequest": {"description": "Not understood: malformed, or text with a NUL byte",
+                           "content": {"application/json": {"schema": {
+                               "$ref": "#/components/schemas/Error"}}}},
             "TooMany": {"description": "Rate limited; see Retry-After",
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {
@@ -51,7 +54,13 @@ OPENAPI = {
 
 
 def document(paths, schemas):
-    """Add a package's paths and component schemas to the OpenAPI document."""
+    """Add a package's paths and component schemas to the OpenAPI document. Every operation that
+    takes input may answer 400 (app/errors.py refuses NUL bytes before any view)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if operation.get("requestBody") or operation.get("parameters"):
+                operation["responses"].setdefault(
+                    "400", {"$ref": "#/components/responses/BadRequest"})
     OPENAPI["paths"].update(paths)
     OPENAPI["components"]["schemas"].update(schemas)
 
