@@ -158,10 +158,6 @@ def _insert(table):
     return module.insert(table)
 
 
-def _insert_ignore(table):
-    return _insert(table).on_conflict_do_nothing()
-
-
 @dataclass(frozen=True)
 class Receipt:
     vote_id: int
@@ -171,9 +167,9 @@ class Receipt:
     votes_left: int
 
 
-def vote_day_of(category, now):
+def vote_day(now, timezone):
     """The day a vote cast at ``now`` counts for: the date in the campaign's time zone."""
-    return category.campaign.local(now).date()
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 @cache
@@ -227,7 +223,7 @@ def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
     closes = target.voting_closes or target.campaign_closes
     if opens is None or closes is None or not opens <= now < closes:
         raise NotOpen(_("Voting is not open now."))
-    day = now.astimezone(ZoneInfo(target.timezone)).date()
+    day = vote_day(now, target.timezone)
     limit, category_id = target.votes_per_day, target.category_id
     connection = db.session.connection()
     run = _DriverStatements.of(dialect)
@@ -291,7 +287,7 @@ class _DriverStatements:
 def votes_left(voter_id, category, now):
     used = db.session.scalar(select(DailyQuota.used).where(
         DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
-        DailyQuota.vote_day == vote_day_of(category, now))) or 0
+        DailyQuota.vote_day == vote_day(now, category.campaign.timezone))) or 0
     return max(0, category.votes_per_day - used)
 
 
