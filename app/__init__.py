@@ -2,8 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -51,7 +50,6 @@ def create_app(test_config=None, instance_path=None):
     errors.register(app)
     i18n.register(app)
     cli.register(app)
-    app.before_request(_name_the_actor)
     app.after_request(_security_headers)
     if not app.testing:
         logs.configure(app)
@@ -115,16 +113,6 @@ def _register_blueprints(app):
     register_review_cli(app)
     register_voting_cli(app)
     register_results_cli(app)
-
-
-def _name_the_actor():
-    """Every change made by this request is logged against the signed-in user (or anonymous)."""
-    from .models.audit import set_actor
-
-    if current_user.is_authenticated:
-        set_actor(current_user.id, current_user.email)
-    else:
-        set_actor(None, f"anonymous@{request.remote_addr}")
 
 
 #: No inline script anywhere; styles and images only from this site.

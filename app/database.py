@@ -13,8 +13,6 @@ no racy check-then-insert) while reads never wait. The vote path is written to b
 concurrent writers (a conditional UPDATE and unique constraints) and is marked ``lock_free``: it
 skips the lock, which is where the traffic is.
 """
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
@@ -68,29 +66,8 @@ def lock_free(view):
     return view
 
 
-_reading = ContextVar("reading", default=False)
-
-
-@contextmanager
-def read_only_transaction(session):
-    """Run the block in a transaction of its own that only reads (SQLite: deferred, so it does
-    not take the write lock; PostgreSQL: no advisory lock), then end it. Inside a transaction
-    already begun, the block simply joins it."""
-    if session.in_transaction():
-        yield
-        return
-    token = _reading.set(True)
-    try:
-        yield
-    finally:
-        _reading.reset(token)
-        session.rollback()  # nothing was written: ends the read and its snapshot
-
-
 def _may_write():
     """Whether the transaction about to begin may write: commands, scripts, unsafe methods."""
-    if _reading.get():
-        return False
     return not has_request_context() or request.method not in SAFE_METHODS
 
 

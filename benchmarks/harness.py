@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,6 +87,34 @@ class Server:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def own_database(server_url):
+    """A new database on the PostgreSQL server of ``server_url`` for one run, dropped after it,
+    so that a run never meets the rows of another (None when no URL: SQLite in the instance)."""
+    if not server_url:
+        yield None
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(server_url)
+    name = f"award_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def run(sql):
+        with admin.connect() as connection:
+            connection.exec_driver_sql(sql)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def app_env(app):

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .harness import LOAD_LIMITS, Server, app_env, make_load_campaign, make_voters
+from .harness import LOAD_LIMITS, Server, app_env, make_load_campaign, make_voters, own_database
 
 GOALS = {"vote": 0.30, "tally": 0.40, "entry": 0.25, "gallery": 0.25}
 REGRESSION = {"vote": 0.15}
@@ -118,8 +118,9 @@ def main(argv=None):
     from .seed import seed_votes
 
     results = {}
-    with tempfile.TemporaryDirectory(prefix="award-http-") as instance:
-        app = make_app(Path(instance), args.database_url, args.redis_url)
+    with (tempfile.TemporaryDirectory(prefix="award-http-") as instance,
+          own_database(args.database_url) as database_url):
+        app = make_app(Path(instance), database_url, args.redis_url)
         with app.test_request_context("/", method="POST"):
             _category_id, entry_ids = make_load_campaign(1000, 10**6)
             voters = make_voters(args.voters, prefix="bench")

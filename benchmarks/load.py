@@ -23,7 +23,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .harness import LOAD_LIMITS, Server, app_env, make_load_campaign, make_voters, voter_plan
+from .harness import (
+    LOAD_LIMITS,
+    Server,
+    app_env,
+    make_load_campaign,
+    make_voters,
+    own_database,
+    voter_plan,
+)
 
 
 class Outcome:
@@ -220,8 +228,9 @@ def main(argv=None):
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                         help="an app setting for the server, e.g. SQLITE_SYNCHRONOUS=NORMAL")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="award-load-") as instance:
-        app = make_app(Path(instance), args.database_url, args.redis_url)
+    with (tempfile.TemporaryDirectory(prefix="award-load-") as instance,
+          own_database(args.database_url) as database_url):
+        app = make_app(Path(instance), database_url, args.redis_url)
         problems, figures = run(args, app)
     print(json.dumps(figures, ensure_ascii=False))
     for problem in problems:

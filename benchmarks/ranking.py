@@ -44,12 +44,13 @@ def main(argv=None):
     from voting.models import Vote
     from voting.services import recount
 
-    from .harness import make_load_campaign
+    from .harness import make_load_campaign, own_database
     from .load import make_app
     from .seed import seed_reviews, seed_votes
 
-    with tempfile.TemporaryDirectory(prefix="award-rank-") as instance:
-        app = make_app(Path(instance), args.database_url)
+    with (tempfile.TemporaryDirectory(prefix="award-rank-") as instance,
+          own_database(args.database_url) as database_url):
+        app = make_app(Path(instance), database_url)
         with app.test_request_context("/", method="POST"):
             started = time.perf_counter()
             category_id, entry_ids = make_load_campaign(args.entries, 10**6)

@@ -21,6 +21,7 @@ from nominations.models import Entry
 
 from . import services
 from .forms import CodeForm, PhoneForm
+from .limits import enforce_vote_limits
 from .models import Vote
 from .phones import mask
 from .session import current_voter_id, forget_voter, remember_voter
@@ -83,10 +84,9 @@ def confirm():
 
 @bp.post("/entries/<int:entry_id>")
 @lock_free
-@limiter.limit(_limit("VOTE_LIMITS_PER_IP"))
-@limiter.limit(_limit("VOTE_LIMITS_PER_NETWORK"), key_func=network_key)
-@limiter.limit(_limit("VOTE_LIMITS_PER_VOTER"), key_func=_voter_key)
+@limiter.exempt  # its three limits are taken in one step: voting/limits.py
 def cast(entry_id):
+    enforce_vote_limits(_voter_key())
     entry = db.get_or_404(Entry, entry_id)
     page = url_for("nominations.entry", slug=entry.category.campaign.slug,
                    key=entry.category.key, number=entry.number or "-")

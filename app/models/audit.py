@@ -1,16 +1,17 @@
 """The append-only audit log, written automatically for every change to an audited model.
 
 Any model that inherits ``Audited`` gets a row per insert, update and delete, with the changed
-columns before and after, the actor (``g.audit_actor``, set per request and per CLI command) and the
-time. Rows are written in the same transaction as the change, so a rolled-back change leaves no
-trace and a committed one always does. Triggers made by the migrations refuse UPDATE and DELETE on
-the table itself.
+columns before and after, the actor (``g.audit_actor``: set by each CLI command, and in a request
+named at its first change from the signed-in user or the client's address) and the time. Rows are
+written in the same transaction as the change, so a rolled-back change leaves no trace and a
+committed one always does. Triggers made by the migrations refuse UPDATE and DELETE on the table
+itself.
 """
 import datetime as dt
 import decimal
 import enum
 
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import JSON, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -93,10 +94,22 @@ def _changes(obj):
 
 
 def current_actor():
-    """(user id or None, label) of whoever is acting now."""
-    if has_app_context():
-        return getattr(g, "audit_actor", None) or (None, "system")
-    return (None, "system")
+    """(user id or None, label) of whoever is acting now. A request names its actor when it first
+    changes something (most requests change nothing, and need not load the user for it)."""
+    if not has_app_context():
+        return (None, "system")
+    actor = g.get("audit_actor")
+    if actor is None and has_request_context():
+        actor = g.audit_actor = _request_actor()
+    return actor or (None, "system")
+
+
+def _request_actor():
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return (current_user.id, current_user.email)
+    return (None, f"anonymous@{request.remote_addr}")
 
 
 def set_actor(user_id, label):

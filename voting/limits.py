@@ -1,0 +1,113 @@
+"""The rate limits of a vote (per address, per /24 network, per voter) taken in one step.
+
+Flask-Limiter checks stacked limits one after the other: a vote cost three round trips to Redis
+(and a fourth for the rate-limit headers), and a vote refused by the third limit had already been
+counted by the first two. Here the moving windows of all the limits are tested and, only when
+every one has room, counted together:
+
+- on Redis, in one Lua script: one round trip, atomic across every worker and machine;
+- on any other storage (memory:// of one process, for development and the tests), with the
+  `limits` library's moving-window strategy under a lock.
+
+The storage is Flask-Limiter's own (``RATELIMIT_STORAGE_URI``), so a Redis outage is the same
+``StorageError`` and the same 503 as for every other limit (app/errors.py).
+"""
+import math
+import threading
+import time
+from functools import lru_cache
+
+from flask import current_app
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+from app.extensions import limiter
+from app.security import network_key
+
+#: KEYS[i] is the moving window of limit i: a list of the times of its hits, newest first.
+#: ARGV[1] is now; ARGV[2i] and ARGV[2i+1] are the amount and the period (s) of limit i.
+#: Returns 0 when every window had room and all were counted, else the seconds to wait.
+ACQUIRE_ALL = """
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local amount = tonumber(ARGV[2 * i])
+  local period = tonumber(ARGV[2 * i + 1])
+  if amount < 1 then
+    return period
+  end
+  local oldest = redis.call('lindex', KEYS[i], amount - 1)
+  if oldest and tonumber(oldest) > now - period then
+    return math.max(1, math.ceil(tonumber(oldest) + period - now))
+  end
+end
+for i = 1, #KEYS do
+  redis.call('lpush', KEYS[i], ARGV[1])
+  redis.call('ltrim', KEYS[i], 0, tonumber(ARGV[2 * i]) - 1)
+  redis.call('expire', KEYS[i], tonumber(ARGV[2 * i + 1]))
+end
+return 0
+"""
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=64)
+def _parsed(text):
+    return tuple(parse_many(text))
+
+
+def vote_limits(voter_key):
+    """The (limit, key) pairs of one vote: the settings are read on every call, so that a change
+    of the configuration applies at once."""
+    config = current_app.config
+    address = get_remote_address()
+    pairs = []
+    for setting, key in (("VOTE_LIMITS_PER_IP", f"ip:{address}"),
+                         ("VOTE_LIMITS_PER_NETWORK", network_key()),
+                         ("VOTE_LIMITS_PER_VOTER", voter_key)):
+        pairs += [(item, item.key_for("vote", key)) for item in _parsed(config[setting])]
+    return pairs
+
+
+def enforce_vote_limits(voter_key):
+    """Count this vote against its limits, or raise 429 with the seconds to wait."""
+    if not limiter.enabled:
+        return
+    wait = acquire_all(limiter.storage, vote_limits(voter_key))
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+
+
+def acquire_all(storage, pairs, now=None):
+    """Count one hit in every (limit, key) window if all have room: 0; else the seconds until the
+    fullest window has room again, and nothing is counted."""
+    now = time.time() if now is None else now
+    if isinstance(storage, RedisStorage):
+        return _acquire_on_redis(storage, pairs, now)
+    strategy = MovingWindowRateLimiter(storage)
+    with _lock:
+        for item, key in pairs:
+            if not strategy.test(item, key):
+                reset, _remaining = strategy.get_window_stats(item, key)
+                return max(1, math.ceil(reset - now))
+        for item, key in pairs:
+            strategy.hit(item, key)
+    return 0
+
+
+def _acquire_on_redis(storage, pairs, now):
+    script = getattr(storage, "vote_script", None)
+    if script is None:  # registered once per storage; redis-py loads it again after a restart
+        script = storage.vote_script = storage.get_connection().register_script(ACQUIRE_ALL)
+    keys = [storage.prefixed_key(key) for _item, key in pairs]
+    args = [repr(now)]
+    for item, _key in pairs:
+        args += [item.amount, item.get_expiry()]
+    try:
+        return int(script(keys, args))
+    except storage.base_exceptions as error:
+        raise StorageError(error) from error
