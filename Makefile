@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
+# axe-core, the accessibility checker the browser tests run in each page, from the npm registry.
+AXE_VERSION := 4.11.0
+AXE := .cache/axe-core-$(AXE_VERSION)/axe.min.js
+
 .PHONY: run test install db translations-update clean
 
 run: install db
@@ -18,6 +22,7 @@ run: install db
 test: install
 	$(BIN)/ruff check .
 	@services=$$(scripts/services start) || exit 1; eval "$$services"; \
+	$(MAKE) --no-print-directory $(AXE) || [ -z "$${CI:-}" ] || exit 1; \
 	$(BIN)/pytest || exit 1; \
 	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "== the suite again on PostgreSQL and Redis =="; \
@@ -36,6 +41,12 @@ $(STAMP): setup.cfg pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
+$(AXE):
+	mkdir -p $(@D)
+	cd $(@D) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+		&& tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js \
+		&& rm axe-core-$(AXE_VERSION).tgz
+
 # Migrate the SQLite database in instance/ and load the demo campaign the first time.
 db: install
 	$(FLASK) db upgrade
@@ -47,4 +58,4 @@ translations-update: install
 	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations --width 100
 
 clean:
-	rm -rf $(VENV) $(COMPILED) .pytest_cache
+	rm -rf $(VENV) $(COMPILED) .pytest_cache .cache test-artifacts
