@@ -7,6 +7,8 @@ in front buffers slow phone connections (README, "Behind a reverse proxy").
 import multiprocessing
 import os
 
+from gunicorn import glogging
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
@@ -34,3 +36,16 @@ logconfig_dict = {
         for name in ("console", "error_console")},
     "root": {"level": "INFO", "handlers": ["console"]},
 }
+
+
+class _NoAccessLog(glogging.Logger):
+    """gunicorn writes its access log whenever a logging configuration is given (as above), with
+    the full path and query of every request, where reset tokens travel: never write it."""
+
+    access_log_enabled = False
+
+    def access(self, resp, req, environ, request_time):
+        return None
+
+
+logger_class = _NoAccessLog

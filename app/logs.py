@@ -61,6 +61,8 @@ def _finish(response):
         return response
     request_id = g.get("request_id", "")
     response.headers.setdefault("X-Request-ID", request_id)
+    if not requests_log.isEnabledFor(logging.INFO):
+        return response
     rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
     requests_log.info("%s %s %d", request.method, rule, response.status_code, extra={
         "request_id": request_id, "method": request.method, "route": rule,

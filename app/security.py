@@ -1,6 +1,6 @@
 """Authorisation decorators, redirect safety and the client's network for rate limits."""
 import ipaddress
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 from flask import abort, url_for
@@ -42,6 +42,7 @@ def safe_next(target, default_endpoint="public.index"):
     return url_for(default_endpoint)
 
 
+@lru_cache(maxsize=4096)
 def network_of(address):
     """The /24 (IPv4) or /48 (IPv6) network of an address, as text; '' if it is not one."""
     try:

@@ -37,7 +37,7 @@ def fetch(url, method="GET", body=None, headers=None, timeout=10):
 class Server:
     """gunicorn -c gunicorn.conf.py on a free loopback port, in a process group of its own."""
 
-    def __init__(self, env, log, workers=4, app="wsgi:app", settings=None):
+    def __init__(self, env, log, workers=4, app="wsgi:app", settings=None, log_level="WARNING"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(log)
@@ -47,7 +47,7 @@ class Server:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": str(workers),
             "LOG_FORMAT": "json",
-            "LOG_LEVEL": "WARNING",  # one line per request would cost the load test its speed
+            "LOG_LEVEL": log_level,  # WARNING: a line per request would cost the load its speed
             **{f"FLASK_{name}": str(value) for name, value in (settings or {}).items()},
         }
         self.process = None

@@ -16,10 +16,10 @@ def gunicorn(app, tmp_path):
     db.session.commit()
     servers = []
 
-    def start(workers=4, storage="memory://", **settings):
+    def start(workers=4, storage="memory://", log_level="WARNING", **settings):
         env = {**app_env(app), "RATELIMIT_STORAGE_URI": storage}
         server = Server(env, tmp_path / f"gunicorn-{len(servers)}.log", workers,
-                        settings=settings).start(probe="/")
+                        settings=settings, log_level=log_level).start(probe="/")
         servers.append(server)
         return server
 

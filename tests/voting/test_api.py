@@ -101,6 +101,22 @@ def test_votes_need_a_valid_token(client, spec, voted, headers):
     check(spec, response, "/votes", "post")
 
 
+def test_a_token_expires_after_the_voter_session_days(app, client, spec, voted, monkeypatch):
+    import voting.api
+
+    token = voter_token(app, client, spec)
+    auth = {"Authorization": f"Bearer {token}"}
+    entries = voted[1]
+    assert client.post("/api/v1/votes", json={"entry_id": entries[0].id},
+                       headers=auth).status_code == 201  # the token is now known to the worker
+    days = app.config["VOTER_SESSION_DAYS"]
+    later = voting.api.time_now() + days * 86400 + 60
+    monkeypatch.setattr(voting.api, "time_now", lambda: later)
+    expired = client.post("/api/v1/votes", json={"entry_id": entries[1].id}, headers=auth)
+    assert expired.status_code == 401
+    check(spec, expired, "/votes", "post")
+
+
 def test_a_browser_cookie_cannot_cast_a_vote_through_the_api(app, spec, voted, verified):
     """The API never reads cookies: a page on another site cannot vote with the visitor's."""
     browser = verified()  # this browser holds a valid voter cookie
