@@ -153,6 +153,9 @@ def draw_chart(votes, entries, labels, bucket=3600, width=720, height=260):
         colour = COLOURS[index % len(COLOURS)]
         points = " ".join(point(i, v) for i, v in enumerate(series[entry]))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        if slots == 1:  # a line of one point draws nothing: mark it
+            x, y = point(0, series[entry][0]).split(",")
+            parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{colour}"/>')
         parts.append(f'<text x="{left + 8 + 90 * index}" y="{height - 8}" fill="{colour}">'
                      f'{escape(labels.get(entry, entry))}</text>')
     parts.append("</svg>")

@@ -105,3 +105,16 @@ def test_only_organisers_see_the_monitoring(app, voted, make_user, role):
     client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
                                      "csrf_token": csrf_token(client)})
     assert client.get("/vote/manage/week/workers/fraud").status_code == 403
+
+
+def test_the_chart_marks_votes_that_all_fall_in_one_hour():
+    """A line through one point draws nothing: each entry then gets a visible mark."""
+    from voting.fraud import VoteRecord
+    from voting.manage import draw_chart
+
+    votes = [VoteRecord(id=i, voter=i, entry=1 + i % 2, at=7200.0 + i) for i in range(5)]
+    svg = draw_chart(votes, [1, 2], {1: "ST-001", 2: "ST-002"})
+    assert svg.count("<circle") == 2
+    assert 'cy="10.0"' in svg  # the entry with the most votes reaches the top
+    spread = [VoteRecord(id=i, voter=i, entry=1, at=3600.0 * i) for i in range(3)]
+    assert "<circle" not in draw_chart(spread, [1], {1: "ST-001"})
