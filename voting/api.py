@@ -53,13 +53,19 @@ def bearer_voter():
 
 def _verify_bearer():
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    token = header[7:].strip()
+    if not header.startswith("Bearer ") or len(token) > MAX_TOKEN_LENGTH:
         return None
-    value, signed_at = _token_payload(current_app.config["SECRET_KEY"], header[7:].strip())
+    value, signed_at = _token_payload(current_app.config["SECRET_KEY"], token)
     age = time_now() - signed_at
     if not 0 <= age <= current_app.config["VOTER_SESSION_DAYS"] * 86400:
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+#: A voter token is about 40 characters; a longer one is refused before it is looked at (the
+#: cache below then holds at most 8,192 short strings, whatever a client sends).
+MAX_TOKEN_LENGTH = 200
 
 
 @lru_cache(maxsize=8192)

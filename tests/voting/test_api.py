@@ -94,7 +94,8 @@ def test_a_voter_votes_through_the_api(app, client, spec, voted):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"},
-                                     {"Authorization": "Basic abc"}])
+                                     {"Authorization": "Basic abc"},
+                                     {"Authorization": "Bearer " + "x" * 5000}])
 def test_votes_need_a_valid_token(client, spec, voted, headers):
     response = client.post("/api/v1/votes", json={"entry_id": voted[1][0].id}, headers=headers)
     assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
