@@ -5,7 +5,8 @@ Flask-Limiter checks stacked limits one after the other: a vote cost three round
 counted by the first two. Here the moving windows of all the limits are tested and, only when
 every one has room, counted together:
 
-- on Redis, in one Lua script: one round trip, atomic across every worker and machine;
+- on Redis, in one Lua script: one round trip, atomic across every worker and machine (one
+  Redis server, as the production profile has; a Redis Cluster would need the keys in one slot);
 - on any other storage (memory:// of one process, for development and the tests), with the
   `limits` library's moving-window strategy under a lock.
 
