@@ -5,7 +5,6 @@ from functools import lru_cache
 from time import time as time_now
 
 from flask import Blueprint, current_app, g, request
-from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -79,11 +78,6 @@ def _token_payload(secret, token):
     return value, signed_at.timestamp()
 
 
-def _voter_key():
-    voter = bearer_voter()
-    return f"voter:{voter}" if voter else f"ip:{get_remote_address()}"
-
-
 def _limit(name):
     return lambda: current_app.config[name]
 
@@ -143,7 +137,7 @@ def _seconds_to_next_day(category, now):
 @lock_free
 @limiter.exempt  # its three limits are taken in one step: voting/limits.py
 def cast():
-    enforce_vote_limits(_voter_key())
+    enforce_vote_limits(bearer_voter())
     voter_id = bearer_voter()
     if voter_id is None:
         return error(401, "unauthorized", "A voter token is required.",

@@ -10,7 +10,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 
@@ -27,11 +26,6 @@ from .phones import mask
 from .session import current_voter_id, forget_voter, remember_voter
 
 bp = Blueprint("voting", __name__, url_prefix="/vote")
-
-
-def _voter_key():
-    voter = current_voter_id()
-    return f"voter:{voter}" if voter else f"ip:{get_remote_address()}"
 
 
 def _limit(name):
@@ -86,7 +80,7 @@ def confirm():
 @lock_free
 @limiter.exempt  # its three limits are taken in one step: voting/limits.py
 def cast(entry_id):
-    enforce_vote_limits(_voter_key())
+    enforce_vote_limits(current_voter_id())
     entry = db.get_or_404(Entry, entry_id)
     page = url_for("nominations.entry", slug=entry.category.campaign.slug,
                    key=entry.category.key, number=entry.number or "-")

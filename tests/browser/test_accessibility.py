@@ -30,12 +30,7 @@ def axe_source():
 
 
 @pytest.fixture
-def published(app, demo_like):
-    return demo_like
-
-
-@pytest.fixture
-def demo_like(app, make_campaign, make_category, make_user):
+def published(app, make_campaign, make_category, make_user):
     """A public campaign with approved stories and a published list, and an organiser."""
     from datetime import timedelta
 
