@@ -2,7 +2,6 @@
 import os
 from pathlib import Path
 
-from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -10,13 +9,15 @@ from . import config as config_module
 from .config import PROJECT_ROOT, DefaultConfig
 from .database import MAX_ID
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .lean import LeanFlask
+from .security import security_headers
 
 
 def create_app(test_config=None, instance_path=None):
     """Build the app: defaults -> instance/config.py -> environment -> ``test_config``."""
     instance_path = (instance_path or (test_config or {}).get("INSTANCE_PATH")
                      or os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"))
-    app = Flask(
+    app = LeanFlask(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,
@@ -50,7 +51,7 @@ def create_app(test_config=None, instance_path=None):
     errors.register(app)
     i18n.register(app)
     cli.register(app)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     if not app.testing:
         logs.configure(app)
     return app
@@ -113,18 +114,3 @@ def _register_blueprints(app):
     register_review_cli(app)
     register_voting_cli(app)
     register_results_cli(app)
-
-
-#: No inline script anywhere; styles and images only from this site.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response

@@ -49,13 +49,18 @@ def configure(app):
     root.setLevel(app.config["LOG_LEVEL"])
 
 
-def _start():
+def start():
+    """Before a request: its clock, and its id (the client's X-Request-ID when it is a short
+    alphanumeric one). Kept when already set (a lean twin started it: app/lean.py)."""
+    if "request_started" in g:
+        return
     g.request_started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex
 
 
-def _finish(response):
+def finish(response):
+    """After a request: its id on the answer, and its log line."""
     started = g.pop("request_started", None)
     if started is None:
         return response
@@ -73,5 +78,5 @@ def _finish(response):
 
 
 def register(app):
-    app.before_request(_start)
-    app.after_request(_finish)
+    app.before_request(start)
+    app.after_request(finish)

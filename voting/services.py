@@ -5,14 +5,15 @@ unique constraint, the quota's conditional UPDATE, the tally's increment, the co
 counter. The caller commits (or rolls back) once.
 """
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import bindparam, func, literal, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.database import is_id
@@ -172,6 +173,13 @@ def vote_day(now, timezone):
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
+@dataclass(frozen=True)
+class _VoteStatements:
+    target: object  # the entry, its category and campaign: what the checks read
+    writes: tuple = ()  # SQLite: count in the quota, record the vote, add to the tally
+    together: object = None  # PostgreSQL: the checks and the three writes in one statement
+
+
 @cache
 def _vote_statements(dialect):
     """The statements of the vote path, built once per database dialect: Core statements on the
@@ -187,42 +195,70 @@ def _vote_statements(dialect):
               .join(own, entry.c.category_id == own.c.id)
               .join(campaign, own.c.campaign_id == campaign.c.id)
               .where(entry.c.id == bindparam("entry_id")))
-    # One statement counts the vote against the day's quota, only below the limit.
-    count = module.insert(quota).values(used=1)
-    count = count.on_conflict_do_update(
-        index_elements=[quota.c.voter_id, quota.c.category_id, quota.c.vote_day],
-        set_={"used": quota.c.used + 1}, where=quota.c.used < bindparam("limit")
-    ).returning(quota.c.used)
-    record = module.insert(vote).on_conflict_do_nothing(
-        index_elements=[vote.c.voter_id, vote.c.entry_id, vote.c.vote_day]).returning(vote.c.id)
-    add = module.insert(tally).values(valid_votes=1)
-    add = add.on_conflict_do_update(index_elements=[tally.c.entry_id],
-                                    set_={"valid_votes": tally.c.valid_votes + 1})
+    unique_vote = [vote.c.voter_id, vote.c.entry_id, vote.c.vote_day]
     if dialect != "postgresql":
-        return target, (count, record, add)
-    # PostgreSQL runs the three as one statement (data-modifying CTEs, one round trip): the vote
-    # is inserted only if the quota counted it, the tally added to only if the vote is new.
-    counted = count.values(voter_id=bindparam("voter_id"), category_id=bindparam("category_id"),
-                           vote_day=bindparam("vote_day")).cte("counted")
+        # One statement counts the vote against the day's quota, only below the limit.
+        count = module.insert(quota).values(used=1).on_conflict_do_update(
+            index_elements=[quota.c.voter_id, quota.c.category_id, quota.c.vote_day],
+            set_={"used": quota.c.used + 1}, where=quota.c.used < bindparam("limit")
+        ).returning(quota.c.used)
+        record = module.insert(vote).on_conflict_do_nothing(
+            index_elements=unique_vote).returning(vote.c.id)
+        add = module.insert(tally).values(valid_votes=1).on_conflict_do_update(
+            index_elements=[tally.c.entry_id], set_={"valid_votes": tally.c.valid_votes + 1})
+        return _VoteStatements(target, writes=(count, record, add))
+    return _VoteStatements(target, together=_together(module, entry, own, campaign, quota, vote,
+                                                      tally, unique_vote))
+
+
+def _together(module, entry, own, campaign, quota, vote, tally, unique_vote):
+    """PostgreSQL: the vote as one statement (data-modifying CTEs, one round trip). ``open``
+    finds the entry only if it takes votes now (every check of ``_cast``) in a campaign of the
+    given time zone, whose day the caller gives; the quota counts the vote only below the
+    category's limit, the vote is inserted only if counted, the tally added to only if the vote
+    is new. It answers (number, limit, quota used, vote id, tally); number is NULL when the entry
+    was not found open, and then nothing was written."""
+    now = bindparam("created_at", type_=vote.c.created_at.type)
+    constant = literal_column  # enum values written into the SQL, not sent as parameters
+    opened = (select(entry.c.number, own.c.id.label("category_id"), own.c.votes_per_day)
+              .join(own, entry.c.category_id == own.c.id)
+              .join(campaign, own.c.campaign_id == campaign.c.id)
+              .where(entry.c.id == bindparam("entry_id"),
+                     entry.c.status == constant(f"'{EntryStatus.APPROVED.value}'"),
+                     own.c.kind != constant(f"'{Kind.REPORT.value}'"), own.c.public_weight > 0,
+                     campaign.c.is_public.is_(True),
+                     func.coalesce(own.c.voting_opens, campaign.c.voting_opens) <= now,
+                     now < func.coalesce(own.c.voting_closes, campaign.c.voting_closes),
+                     campaign.c.timezone == bindparam("timezone", type_=campaign.c.timezone.type))
+              .cte("open"))
+    day = bindparam("vote_day", type_=vote.c.vote_day.type)
+    counted = module.insert(quota).from_select(
+        [quota.c.voter_id, quota.c.category_id, quota.c.vote_day, quota.c.used],
+        select(bindparam("voter_id", type_=quota.c.voter_id.type), opened.c.category_id, day,
+               literal(1)))
+    counted = counted.on_conflict_do_update(
+        index_elements=[quota.c.voter_id, quota.c.category_id, quota.c.vote_day],
+        set_={"used": quota.c.used + 1},
+        where=quota.c.used < select(opened.c.votes_per_day).scalar_subquery()
+    ).returning(quota.c.used).cte("counted")
     columns = [vote.c[name] for name in VOTE_COLUMNS]
     recorded = module.insert(vote).from_select(columns, select(
-        *[bindparam(column.name, type_=column.type) for column in columns]).select_from(counted))
-    recorded = recorded.on_conflict_do_nothing(
-        index_elements=[vote.c.voter_id, vote.c.entry_id, vote.c.vote_day]
-    ).returning(vote.c.id).cte("recorded")
+        *[opened.c.category_id if column.name == "category_id"
+          else bindparam(column.name, type_=column.type) for column in columns]
+    ).select_from(counted))
+    recorded = recorded.on_conflict_do_nothing(index_elements=unique_vote).returning(
+        vote.c.id).cte("recorded")
     added = module.insert(tally).from_select(
         [tally.c.entry_id, tally.c.category_id, tally.c.valid_votes],
-        select(bindparam("entry_id", type_=tally.c.entry_id.type),
-               bindparam("category_id", type_=tally.c.category_id.type), literal(1))
-        .select_from(recorded))
+        select(bindparam("entry_id", type_=tally.c.entry_id.type), opened.c.category_id,
+               literal(1)).select_from(recorded))
     added = added.on_conflict_do_update(
         index_elements=[tally.c.entry_id], set_={"valid_votes": tally.c.valid_votes + 1}
     ).returning(tally.c.valid_votes).cte("added")
     # Each CTE must be named by the final SELECT to be written out (PostgreSQL runs each once).
-    together = select(select(counted.c.used).scalar_subquery(),
-                      select(recorded.c.id).scalar_subquery(),
-                      select(added.c.valid_votes).scalar_subquery())
-    return target, (together,)
+    return select(*[select(column).scalar_subquery() for column in (
+        opened.c.number, opened.c.votes_per_day, counted.c.used, recorded.c.id,
+        added.c.valid_votes)])
 
 
 #: The columns of a vote's row, every one given (no column default applies at the driver level).
@@ -230,58 +266,127 @@ VOTE_COLUMNS = ("voter_id", "entry_id", "category_id", "vote_day", "created_at",
                 "void_reason", "net_hmac", "agent_hmac")
 
 
-def cast_vote(voter_id, entry_id, now, ip="", user_agent=""):
+def cast_vote(voter_id, entry_id, now, ip="", user_agent="", cursor=None):
     """Record a vote, or refuse it with the reason. Quota, uniqueness and tally hold together.
 
-    The hot path: one read and three writes (one statement on PostgreSQL), no ORM object. The
-    caller commits, or rolls back on a refusal (a refused vote leaves nothing, not even its quota
-    count).
+    The hot path, handed to the database driver, no ORM object: on PostgreSQL one statement
+    (the checks and the three writes), on SQLite one read and three writes. ``cursor`` is a
+    driver cursor in a write transaction of the caller's (``vote_transaction``, the API's lean
+    path); without it the session's connection is used and the caller commits, or rolls back on a
+    refusal (a refused vote leaves nothing, not even its quota count).
     """
-    dialect = db.session.get_bind().dialect
-    target_sql, writes = _vote_statements(dialect.name)
-    # One short transaction: the read (one row by primary key) and the writes.
-    connection = db.session.connection()
-    target = connection.execute(target_sql, {"entry_id": entry_id}).first(
-    ) if is_id(entry_id) else None
-    if target is None or target.status != EntryStatus.APPROVED:
-        raise NotOpen(_("This entry cannot receive votes."))
-    if target.kind == Kind.REPORT or not target.public_weight > 0 or not target.is_public:
-        raise NotOpen(_("This category has no public vote."))
-    # The category's own window, else the campaign's (as Category.window).
-    opens = target.voting_opens or target.campaign_opens
-    closes = target.voting_closes or target.campaign_closes
-    if opens is None or closes is None or not opens <= now < closes:
-        raise NotOpen(_("Voting is not open now."))
-    day = vote_day(now, target.timezone)
-    limit, category_id = target.votes_per_day, target.category_id
+    if cursor is None:
+        connection = db.session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            return _cast(cursor, connection.dialect, voter_id, entry_id, now, ip, user_agent)
+        finally:
+            cursor.close()
+    return _cast(cursor, db.engine.dialect, voter_id, entry_id, now, ip, user_agent)
+
+
+def _cast(cursor, dialect, voter_id, entry_id, now, ip, user_agent):
+    statements = _vote_statements(dialect.name)
     run = _DriverStatements.of(dialect)
-    row = {"voter_id": voter_id, "entry_id": entry_id, "category_id": category_id,
-           "vote_day": run.day(day), "created_at": run.moment(now),
+    if not is_id(entry_id):
+        raise NotOpen(_("This entry cannot receive votes."))
+    row = {"voter_id": voter_id, "entry_id": entry_id, "created_at": run.moment(now),
            "status": VoteStatus.VALID.value, "void_reason": "",
            "net_hmac": ip_hmac(network_of(ip)) if ip else None,
            "agent_hmac": keyed_hash(_key(), "ua:" + user_agent) if user_agent else None}
-    if len(writes) == 1:  # PostgreSQL: the three writes in one statement
-        used, vote_id, _votes = run(connection, writes[0], **row, limit=limit).one()
-    else:
-        count_sql, record_sql, add_sql = writes
-        used = run(connection, count_sql, voter_id=voter_id, category_id=category_id,
-                   vote_day=row["vote_day"], limit=limit).scalar()
-        vote_id = run(connection, record_sql, **row).scalar() if used is not None else None
-        if vote_id is not None:
-            run(connection, add_sql, entry_id=entry_id, category_id=category_id)
+    if statements.together is not None:
+        # Nearly every vote is for an open entry of a campaign in the site's time zone: tried
+        # first as one statement. Any other (closed, another time zone...) is read and checked
+        # below, to be refused with its reason or recorded in its campaign's day.
+        receipt = _cast_together(cursor, run, statements.together, row, now,
+                                 current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        if receipt is not None:
+            return receipt
+    target = run(cursor, statements.target, entry_id=entry_id)
+    if target is None:
+        raise NotOpen(_("This entry cannot receive votes."))
+    (number, status, category_id, kind, public_weight, limit, category_opens, category_closes,
+     is_public, campaign_opens, campaign_closes, timezone) = target
+    if status != EntryStatus.APPROVED:
+        raise NotOpen(_("This entry cannot receive votes."))
+    if kind == Kind.REPORT or not public_weight > 0 or not is_public:
+        raise NotOpen(_("This category has no public vote."))
+    # The category's own window, else the campaign's (as Category.window).
+    opens = run.read_moment(category_opens or campaign_opens)
+    closes = run.read_moment(category_closes or campaign_closes)
+    if opens is None or closes is None or not opens <= now < closes:
+        raise NotOpen(_("Voting is not open now."))
+    if statements.together is not None:
+        receipt = _cast_together(cursor, run, statements.together, row, now, timezone)
+        if receipt is None:  # closed or withdrawn since the read above
+            raise NotOpen(_("This entry cannot receive votes."))
+        return receipt
+    day = vote_day(now, timezone)
+    row.update(category_id=category_id, vote_day=run.day(day))
+    count_sql, record_sql, add_sql = statements.writes
+    used = run(cursor, count_sql, voter_id=voter_id, category_id=category_id,
+               vote_day=row["vote_day"], limit=limit)
+    vote_id = run(cursor, record_sql, **row) if used is not None else None
+    if vote_id is not None:
+        run(cursor, add_sql, entry_id=entry_id, category_id=category_id)
+    return _receipt(number, limit, used and used[0], vote_id and vote_id[0], now, day)
+
+
+def _cast_together(cursor, run, statement, row, now, timezone):
+    """The vote as one statement (PostgreSQL), for an entry in a campaign of ``timezone``: its
+    receipt, a refusal, or None if the entry was not found open in such a campaign."""
+    day = vote_day(now, timezone)
+    number, limit, used, vote_id, _votes = run(cursor, statement, **row, vote_day=day,
+                                               timezone=timezone)
+    if number is None:
+        return None
+    return _receipt(number, limit, used, vote_id, now, day)
+
+
+def _receipt(number, limit, used, vote_id, now, day):
     if used is None:
         raise QuotaUsed(_("You have used your %(limit)d votes in this category today. "
                           "Come back tomorrow.", limit=limit))
     if vote_id is None:
         raise AlreadyVoted(_("You have already voted for this entry today."))
-    return Receipt(vote_id, target.number, now, day, limit - used)
+    return Receipt(vote_id, number, now, day, limit - used)
+
+
+@contextmanager
+def vote_transaction():
+    """A driver cursor in a write transaction of its own, committed when the block ends and rolled
+    back if it raises: the API's lean vote, which never opens the ORM session (whose set-up and
+    bookkeeping cost more than the vote's statements). On SQLite it begins IMMEDIATE, as every
+    write here does (app/database.py); on PostgreSQL it takes no advisory lock: the vote's
+    statements are safe under concurrent writers. A connection the driver reports broken is
+    dropped from the pool, as SQLAlchemy's own connections are."""
+    engine = db.engine
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    try:
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        yield cursor
+        raw.commit()
+    except engine.dialect.loaded_dbapi.Error as error:
+        if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
+            raw.invalidate(error)
+        else:
+            raw.rollback()
+        raise
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        cursor.close()
+        raw.close()
 
 
 class _DriverStatements:
-    """The vote's writes handed to the database driver as compiled once, skipping SQLAlchemy's
-    per-execution work (a quarter of a vote's time). Values are given as the columns store them:
-    naive UTC times, and on SQLite the text SQLAlchemy's SQLite types write. Column defaults are
-    not applied here: every column of an INSERT is given by the caller."""
+    """The vote's statements handed to the database driver as compiled once, skipping
+    SQLAlchemy's per-execution work (a quarter of a vote's time). Values are given and read as the
+    columns store them: naive UTC times, and on SQLite the text SQLAlchemy's SQLite types write.
+    Column defaults are not applied here: every column of an INSERT is given by the caller."""
 
     _made = {}
 
@@ -303,16 +408,33 @@ class _DriverStatements:
         naive = value.astimezone(UTC).replace(tzinfo=None)
         return naive.isoformat(" ", "microseconds") if self.sqlite else naive
 
-    def __call__(self, connection, statement, **params):
+    @staticmethod
+    def read_moment(value):
+        """An aware UTC datetime from a stored one (text on SQLite), or None."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+    def __call__(self, cursor, statement, **params):
+        """The first row the statement returns (all are read, so that the statement is done
+        before the next), or None."""
         key = (statement, tuple(params))
-        compiled = self.compiled.get(key)
-        if compiled is None:  # an INSERT's columns are those given: compile with their names
-            compiled = self.compiled[key] = statement.compile(dialect=self.dialect,
-                                                              column_keys=list(params))
+        made = self.compiled.get(key)
+        if made is None:  # an INSERT's columns are those given: compile with their names
+            compiled = statement.compile(dialect=self.dialect, column_keys=list(params))
+            made = self.compiled[key] = compiled, bool(
+                statement.is_select or compiled.effective_returning)
+        compiled, returns_rows = made
         values = compiled.construct_params(params)
         if compiled.positiontup:
             values = tuple(values[name] for name in compiled.positiontup)
-        return connection.exec_driver_sql(compiled.string, values)
+        cursor.execute(compiled.string, values)
+        if not returns_rows:
+            return None
+        rows = cursor.fetchall()
+        return rows[0] if rows else None
 
 
 def votes_left(voter_id, category, now):

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate as validate_spec
 
 from app.extensions import db
 from app.models import Agency
@@ -38,6 +39,14 @@ def voted(app, make_campaign, make_category):
     db.session.add_all(entries)
     db.session.commit()
     return category, entries
+
+
+@pytest.fixture
+def spec(client):
+    """The API's OpenAPI document, as served and checked valid."""
+    document = client.get("/api/v1/openapi.json").json
+    validate_spec(document)
+    return document
 
 
 def last_code(app):

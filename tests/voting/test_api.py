@@ -3,18 +3,10 @@ import re
 
 import pytest
 from jsonschema import Draft202012Validator
-from openapi_spec_validator import validate as validate_spec
 
 from app.api import OPENAPI
 
 from .conftest import last_code
-
-
-@pytest.fixture
-def spec(client):
-    document = client.get("/api/v1/openapi.json").json
-    validate_spec(document)
-    return document
 
 
 def _pointer(path):

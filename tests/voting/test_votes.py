@@ -104,20 +104,30 @@ def test_votes_outside_the_rules_are_refused_with_the_reason(app, voted, verifie
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
-def test_a_minute_before_and_after_midnight_in_shanghai_are_different_days(app, voted):
+@pytest.mark.parametrize("timezone, midnight", [
+    ("Asia/Shanghai", datetime(2030, 6, 1, 16, 0, tzinfo=UTC)),  # 00:00 on 2 June in Shanghai
+    # On PostgreSQL a vote is first tried as one statement for a campaign in the site's zone:
+    # one elsewhere must still get its own days (00:00 on 2 June in New York is noon in China).
+    ("America/New_York", datetime(2030, 6, 2, 4, 0, tzinfo=UTC)),
+])
+def test_a_minute_before_and_after_midnight_are_different_days(app, voted, timezone, midnight):
     category, entries = voted
     voter = new_voter()
-    midnight = datetime(2030, 6, 1, 16, 0, tzinfo=UTC)  # 00:00 on 2 June in Shanghai
+    category.campaign.timezone = timezone
     category.campaign.voting_opens = midnight - timedelta(days=2)
     category.campaign.voting_closes = midnight + timedelta(days=2)
     category.votes_per_day = 1
     db.session.commit()
     with app.test_request_context("/", method="POST"):
         before = services.cast_vote(voter, entries[0].id, midnight - timedelta(minutes=1))
+        db.session.commit()
+        with pytest.raises(services.QuotaUsed):
+            services.cast_vote(voter, entries[1].id, midnight - timedelta(minutes=2))
+        db.session.rollback()
         after = services.cast_vote(voter, entries[0].id, midnight + timedelta(minutes=1))
         db.session.commit()
     assert str(before.vote_day) == "2030-06-01" and str(after.vote_day) == "2030-06-02"
-    assert services.tallies(category)[entries[0].id] == 2
+    assert after.votes_left == 0 and services.tallies(category)[entries[0].id] == 2
 
 
 def _burst(app, voter_id, entry_ids, threads=20):

@@ -1,0 +1,140 @@
+"""The API vote's lean path (app/lean.py, voting.api._cast_lean): the common vote skips the hooks
+of other requests, and every answer is the one the full view gives."""
+import logging
+
+import pytest
+from flask import request
+
+from app.extensions import db
+from voting import services
+from voting.models import DailyQuota, EntryTally, Vote
+
+from .test_api import voter_token
+
+VOTES = "/api/v1/votes"
+
+
+@pytest.fixture
+def hooked(app):
+    """The paths of the requests that ran the before-request hooks (the full path)."""
+    paths = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: paths.append(request.path))
+    return paths
+
+
+def test_a_plain_vote_takes_the_lean_path_and_a_refusal_the_full_one(app, client, spec, voted,
+                                                                     hooked):
+    entries = voted[1]
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+    hooked.clear()
+    first = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
+    assert first.status_code == 201 and hooked == []
+    again = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
+    assert again.status_code == 409 and hooked == [VOTES]
+    assert again.json["error"]["message"] == "您今天已为该作品投过票。"
+
+
+#: Flask-Login reads the session after every full request, and Flask then adds "Vary: Cookie";
+#: an answer to a POST is never cached, and the lean path reads no cookie.
+NOT_COMPARED = {"Vary"}
+
+
+def _vote_answers(client, auth, entries, category):
+    """Status, header names and the body without its times and ids, for one voter's day."""
+    answers = []
+    for entry in (entries[0], entries[0], entries[1], entries[2], entries[3]):
+        response = client.post(VOTES, json={"entry_id": entry.id}, headers=auth)
+        body = dict(response.json)
+        if response.status_code == 201:
+            assert body.pop("vote_id") > 0 and body.pop("cast_at")
+        answers.append((response.status_code, _names(response), body))
+    category.voting_closes = category.campaign.voting_opens  # the vote closes
+    db.session.commit()
+    closed = client.post(VOTES, json={"entry_id": entries[4].id}, headers=auth)
+    category.voting_closes = None
+    db.session.commit()
+    answers.append((closed.status_code, _names(closed), closed.json))
+    return answers
+
+
+def _names(response):
+    return sorted(set(response.headers.keys()) - NOT_COMPARED)
+
+
+def test_the_lean_path_answers_as_the_full_view(app, client, spec, voted, monkeypatch):
+    category, entries = voted
+    lean_auth = {"Authorization": f"Bearer {voter_token(app, client, spec, '13812345678')}"}
+    full_auth = {"Authorization": f"Bearer {voter_token(app, client, spec, '13912345678')}"}
+    lean_answers = _vote_answers(client, lean_auth, entries, category)
+    monkeypatch.delattr(app.view_functions["voting_api.cast"], "lean")
+    full_answers = _vote_answers(client, full_auth, entries, category)
+    assert [status for status, _headers, _body in lean_answers] == [201, 409, 201, 201, 429, 403]
+    assert lean_answers == full_answers
+    assert "Retry-After" in lean_answers[4][1]
+    assert {"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+            "Referrer-Policy", "X-Request-ID"} <= set(lean_answers[0][1])
+
+
+def test_refusals_are_in_the_voters_language(app, client, spec, voted):
+    entries = voted[1]
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+    for entry in entries[:3]:
+        assert client.post(VOTES, json={"entry_id": entry.id}, headers=auth).status_code == 201
+    chinese = client.post(VOTES, json={"entry_id": entries[3].id}, headers=auth)
+    assert chinese.json["error"]["message"] == "您今天在本类别的 3 票已用完，请明天再来。"
+    client.get("/lang/en")
+    english = client.post(VOTES, json={"entry_id": entries[3].id}, headers=auth)
+    assert english.json["error"]["message"] == (
+        "You have used your 3 votes in this category today. Come back tomorrow.")
+
+
+def test_a_lean_answer_has_its_log_line_and_the_callers_request_id(app, client, spec, voted,
+                                                                  caplog):
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}",
+            "X-Request-ID": "abc123"}
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="app.requests"):
+        response = client.post(VOTES, json={"entry_id": voted[1][0].id}, headers=auth)
+    assert response.status_code == 201 and response.headers["X-Request-ID"] == "abc123"
+    lines = [r for r in caplog.records if r.name == "app.requests"]
+    assert [(r.route, r.status, r.request_id) for r in lines] == [(VOTES, 201, "abc123")]
+    assert lines[0].duration_ms > 0
+
+
+@pytest.mark.parametrize("query, body, status", [
+    ("?x=%00", '{"entry_id": %d}', 400),
+    ("", '{"entry_id": %d, "note": "\\u0000"}', 400),
+    ("", '{"entry_id": %d.0}', 422),
+    ("", '{"entry_id": %d, "entry_id": true}', 422),
+    ("", '[%d]', 422),
+    ("", '{"entry_id": %d' + ' ' * 300 + '}', 201),  # longer than the lean path reads: full path
+])
+def test_requests_the_lean_path_leaves_get_the_full_views_answer(app, client, spec, voted, hooked,
+                                                                  query, body, status):
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}",
+            "Content-Type": "application/json"}
+    hooked.clear()
+    response = client.post(VOTES + query, data=body % voted[1][0].id, headers=auth)
+    assert response.status_code == status and hooked == [VOTES]
+    stored = db.session.query(Vote).count()
+    assert stored == (1 if status == 201 else 0)
+
+
+def test_a_failure_inside_the_lean_vote_leaves_nothing_written(app, client, spec, voted,
+                                                              monkeypatch):
+    entries = voted[1]
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+
+    def broken(*args):
+        raise RuntimeError("the worker failed after the writes")
+
+    monkeypatch.setattr(services, "Receipt", broken)  # made after every write, before commit
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answered as in production
+    failed = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
+    assert failed.status_code == 500 and failed.json["error"]["code"] == 500
+    db.session.expire_all()
+    assert db.session.query(Vote).count() == 0
+    assert db.session.query(DailyQuota).count() == db.session.query(EntryTally).count() == 0
+    monkeypatch.undo()
+    retried = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
+    assert retried.status_code == 201 and retried.json["votes_left"] == 2
