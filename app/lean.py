@@ -9,8 +9,8 @@ view in ``g`` (the vote leaves a refusal there, so that the refusal is worded an
 full path).
 
 What the twin skips is measured in docs/PERFORMANCE.md: the before- and after-request hooks of
-CSRF, Flask-Limiter, Flask-Login and the session, and Flask's response making, about a third of a
-vote's time. A view may have a twin only when those hooks have nothing to do for the requests its
+CSRF, Flask-Limiter, Flask-Login and the session, and Flask's dispatch, about a third of a vote's
+time. A view may have a twin only when those hooks have nothing to do for the requests its
 twin answers (no form, no session, no Flask-Limiter limit, no cookie).
 """
 from flask import Flask, request
@@ -33,7 +33,10 @@ class LeanFlask(Flask):
     """Flask, serving the lean twin of a view first when it has one."""
 
     def full_dispatch_request(self):
-        if request.routing_exception is None:
+        rule = request.url_rule
+        # Only for the view's own methods: Flask answers OPTIONS itself (and HEAD for a GET).
+        if request.routing_exception is None and not (
+                request.method == "OPTIONS" and rule.provide_automatic_options):
             twin = getattr(self.view_functions.get(request.endpoint), "lean", None)
             if twin is not None:
                 self._got_first_request = True

@@ -120,6 +120,13 @@ def test_requests_the_lean_path_leaves_get_the_full_views_answer(app, client, sp
     assert stored == (1 if status == 201 else 0)
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "HEAD", "PUT"])
+def test_only_a_post_casts_a_vote(app, client, spec, voted, method):
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+    response = client.open(VOTES, method=method, json={"entry_id": voted[1][0].id}, headers=auth)
+    assert response.status_code in (200, 405) and db.session.query(Vote).count() == 0
+
+
 def test_a_failure_inside_the_lean_vote_leaves_nothing_written(app, client, spec, voted,
                                                               monkeypatch):
     entries = voted[1]
