@@ -1,58 +1,65 @@
-"""Lean views: the common case of a hot route answered without the hooks every other request runs.
+"""Lean routes: the common case of a hot route answered before Flask's request machinery.
 
-A view may have a lean twin (``@lean.twin(function)``). Routing, the request context, the visitor's
-language and error handling stay Flask's. For a request it accepts, the twin answers itself and
-does what the hooks would have done for that answer (``finish``: the request id and log line,
-the security headers); for any other it returns None, and the request takes the full path with
-every hook, exactly as if there were no twin. The twin may also leave what it found out for the
-view in ``g`` (the vote leaves a refusal there, so that the refusal is worded and logged by the
-full path).
+A lean route (``app.lean_route(method, path, function)``) sees the WSGI environ of a request for
+exactly that method and path (ProxyFix has already set the client's address). The function returns
+a ``LeanAnswer`` for a request it takes, or None: then the request goes through Flask, with every
+hook and the view, exactly as if there were no lean route. The function may leave what it found
+out for the view in the environ (the vote leaves the rate-limit outcome there, so that a refusal
+is worded in the visitor's language by the view).
 
-What the twin skips is measured in docs/PERFORMANCE.md: the before- and after-request hooks of
-CSRF, Flask-Limiter, Flask-Login and the session, and Flask's dispatch, about a third of a vote's
-time. A view may have a twin only when those hooks have nothing to do for the requests its
-twin answers (no form, no session, no Flask-Limiter limit, no cookie).
+A lean answer carries what the hooks give every answer: the security headers, the request id
+(the caller's ``X-Request-ID`` when it is a short alphanumeric one) and the request's log line.
+
+What it skips, measured in docs/PERFORMANCE.md: Flask's request context, routing, session,
+the before- and after-request hooks of CSRF, Flask-Limiter, Flask-Login, the response object:
+a third of a vote's CPU in one process, more under load. A route may be lean only where those
+have nothing to do for the requests it takes (no form, no session, no Flask-Limiter limit, no
+cookie).
 """
-from flask import Flask, request
+import json
+import time
+
+from flask import Flask
 
 from . import logs
-from .security import security_headers
-
-
-def twin(function):
-    """Give a view its lean twin: a function of no arguments returning a response, or None."""
-
-    def decorator(view):
-        view.lean = function
-        return view
-
-    return decorator
+from .security import SECURITY_HEADERS
 
 
 class LeanFlask(Flask):
-    """Flask, serving the lean twin of a view first when it has one."""
+    """Flask, answering its lean routes first."""
 
-    def full_dispatch_request(self):
-        rule = request.url_rule
-        # Only for the view's own methods: Flask answers OPTIONS itself (and HEAD for a GET).
-        if request.routing_exception is None and not (
-                request.method == "OPTIONS" and rule.provide_automatic_options):
-            twin = getattr(self.view_functions.get(request.endpoint), "lean", None)
-            if twin is not None:
-                self._got_first_request = True
-                response = twin()
-                if response is not None:
-                    return response
-        return super().full_dispatch_request()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lean_routes = {}
 
+    def lean_route(self, method, path, function):
+        """Answer ``method path`` with ``function(app, environ)`` first (see the module)."""
+        self.lean_routes[(method, path)] = function
 
-def finish(response):
-    """What the after-request hooks give an answer of a lean twin: the request id and the log
-    line (logs.finish), the security headers."""
-    return security_headers(logs.finish(response))
+    def wsgi_app(self, environ, start_response):
+        lean = self.lean_routes.get((environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")))
+        if lean is not None:
+            started = time.perf_counter()
+            answer = lean(self, environ)
+            if answer is not None:
+                return answer.send(environ, start_response, started)
+        return super().wsgi_app(environ, start_response)
 
 
-def start():
-    """What the before-request hooks give a lean twin: the request's id and clock (kept if the
-    request then takes the full path)."""
-    logs.start()
+class LeanAnswer:
+    """A JSON answer of a lean route, with the headers and the log line of every answer."""
+
+    STATUS_LINES = {200: "200 OK", 201: "201 CREATED"}
+
+    def __init__(self, route, status, payload):
+        self.route, self.status = route, status
+        self.body = (json.dumps(payload, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+    def send(self, environ, start_response, started):
+        request_id = logs.request_id(environ.get("HTTP_X_REQUEST_ID", ""))
+        start_response(self.STATUS_LINES[self.status], [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(self.body))),
+            *SECURITY_HEADERS.items(), ("X-Request-ID", request_id)])
+        logs.request_line(environ.get("REQUEST_METHOD"), self.route, self.status, started,
+                          request_id, environ.get("REMOTE_ADDR"))
+        return [self.body]

@@ -50,13 +50,14 @@ def configure(app):
 
 
 def start():
-    """Before a request: its clock, and its id (the client's X-Request-ID when it is a short
-    alphanumeric one). Kept when already set (a lean twin started it: app/lean.py)."""
-    if "request_started" in g:
-        return
+    """Before a request: its clock and its id."""
     g.request_started = time.perf_counter()
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex
+    g.request_id = request_id(request.headers.get("X-Request-ID", ""))
+
+
+def request_id(incoming):
+    """The caller's X-Request-ID when it is a short alphanumeric one, else a new id."""
+    return incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex
 
 
 def finish(response):
@@ -64,17 +65,21 @@ def finish(response):
     started = g.pop("request_started", None)
     if started is None:
         return response
-    request_id = g.get("request_id", "")
-    response.headers.setdefault("X-Request-ID", request_id)
-    if not requests_log.isEnabledFor(logging.INFO):
-        return response
+    response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
     rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
-    requests_log.info("%s %s %d", request.method, rule, response.status_code, extra={
-        "request_id": request_id, "method": request.method, "route": rule,
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "remote_addr": request.remote_addr})
+    request_line(request.method, rule, response.status_code, started, g.get("request_id", ""),
+                 request.remote_addr)
     return response
+
+
+def request_line(method, route, status, started, request_id, remote_addr):
+    """The log line of a request (no work below INFO)."""
+    if not requests_log.isEnabledFor(logging.INFO):
+        return
+    requests_log.info("%s %s %d", method, route, status, extra={
+        "request_id": request_id, "method": method, "route": route, "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "remote_addr": remote_addr})
 
 
 def register(app):

@@ -53,9 +53,9 @@ def network_of(address):
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
-def network_key():
+def network_key(address=None):
     """Rate-limit key: the client's network, so that rotating addresses in one /24 gains nothing."""
-    address = get_remote_address()
+    address = get_remote_address() if address is None else address
     return "net:" + (network_of(address) or address)
 
 
@@ -66,10 +66,17 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: The headers every answer carries (app/lean.py sends them with its answers too).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def security_headers(response):
-    """The headers every answer carries (an after-request hook; lean answers get them too)."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    """After every request: the security headers, unless the view set its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

@@ -1,5 +1,7 @@
 """/api/v1 voting: a code by SMS, a bearer token for it, casting votes, tallies."""
+import io
 import json
+import logging
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
 from functools import lru_cache
@@ -9,18 +11,18 @@ from flask import Blueprint, current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits.errors import StorageError
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import TooManyRequests
 
-from app import lean
 from app.api import document, error
 from app.cache import public_page
 from app.database import is_id, lock_free, utcnow
 from app.extensions import csrf, db, limiter
+from app.lean import LeanAnswer
 from app.models import Campaign, Category
 from app.security import network_key
 
 from . import services
-from .limits import enforce_vote_limits
+from .limits import enforce_vote_limits, take_vote_limits
 from .phones import mask
 from .views import visible_tally
 
@@ -55,13 +57,17 @@ def bearer_voter():
 
 
 def _verify_bearer():
-    header = request.headers.get("Authorization", "")
+    return _bearer_of(current_app, request.headers.get("Authorization", ""))
+
+
+def _bearer_of(app, header):
+    """The voter id of an ``Authorization`` header's valid bearer token, else None."""
     token = header[7:].strip()
     if not header.startswith("Bearer ") or len(token) > MAX_TOKEN_LENGTH:
         return None
-    value, signed_at = _token_payload(current_app.config["SECRET_KEY"], token)
+    value, signed_at = _token_payload(app.config["SECRET_KEY"], token)
     age = time_now() - signed_at
-    if not 0 <= age <= current_app.config["VOTER_SESSION_DAYS"] * 86400:
+    if not 0 <= age <= app.config["VOTER_SESSION_DAYS"] * 86400:
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -137,26 +143,34 @@ def _seconds_to_next_day(category, now):
     return max(1, int((tomorrow - local).total_seconds()))
 
 
-#: The largest vote body the lean path reads itself: {"entry_id": 2147483647} is 25 bytes.
+#: The largest vote body the lean route reads itself: {"entry_id": 2147483647} is 25 bytes.
 LEAN_BODY_LIMIT = 256
+#: The environ key where the lean route leaves the vote's rate-limit outcome for the view: 0 when
+#: the vote was counted, the seconds to wait when it was refused, or the storage's error.
+LIMITS_TAKEN = "award.vote_limits"
+
+log = logging.getLogger(__name__)
 
 
-def _cast_lean():
-    """The vote as nearly every one arrives: a verified voter's bearer token and a body of
-    ``{"entry_id": n}``, nothing else to look at. Taken here without the hooks of other requests
-    (app/lean.py): the limits in one Redis round trip, the vote in one short transaction on the
-    driver. Anything else (no or a bad token, another body, a query string, an escape in the JSON,
-    where a NUL could hide) returns None before anything is counted, and the full view answers it
-    as it always has. A refusal (limits, quota, closed voting, rate-limit storage down) is left in
-    ``g`` for the full view to answer in the voter's language, with every hook."""
-    if request.query_string or request.mimetype != "application/json":
+def cast_lean(app, environ):
+    """``POST /api/v1/votes`` as nearly every vote arrives, before Flask (app/lean.py): a valid
+    bearer token, ``application/json``, a body of ``{"entry_id": n}`` and nothing else to look
+    at. The limits in one Redis round trip, the vote in a driver transaction of its own; the
+    receipt is the answer. Anything else (no or a bad token, another body, a query string, an
+    escape in the JSON, where a NUL could hide) returns None before anything is counted, and
+    the view answers it as it always has. A vote the limits or the rules refuse also returns
+    None, the limits' outcome left in the environ: the view then answers in the voter's
+    language, with every hook (a refused vote is tried again there; nothing of it was kept)."""
+    if environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE") != "application/json":
         return None
-    if request.content_length is None or request.content_length > LEAN_BODY_LIMIT:
+    length = environ.get("CONTENT_LENGTH", "")
+    if not length.isdigit() or not 0 < int(length) <= LEAN_BODY_LIMIT:
         return None
-    voter_id = bearer_voter()
+    voter_id = _bearer_of(app, environ.get("HTTP_AUTHORIZATION", ""))
     if voter_id is None:
         return None
-    body = request.get_data(cache=True)
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)  # the view reads it again if it answers
     if b"\\" in body or b"\x00" in body:
         return None
     try:
@@ -166,31 +180,43 @@ def _cast_lean():
     entry_id = data.get("entry_id") if isinstance(data, dict) else None
     if not is_id(entry_id):
         return None
-    lean.start()
-    now = utcnow()
-    try:
-        enforce_vote_limits(voter_id)
-        with services.vote_transaction() as cursor:
-            receipt = services.cast_vote(voter_id, entry_id, now, request.remote_addr,
-                                         request.user_agent.string or "", cursor=cursor)
-    except (HTTPException, StorageError, services.VotingError) as refusal:
-        g.vote_refusal = refusal, now
-        return None
-    response = current_app.json.response(_receipt(receipt))
-    response.status_code = 201
-    return lean.finish(response)
+    address = environ.get("REMOTE_ADDR", "")
+    with app.app_context():
+        try:
+            wait = environ[LIMITS_TAKEN] = take_vote_limits(voter_id, address)
+        except StorageError as failure:
+            environ[LIMITS_TAKEN] = failure
+            return None
+        if wait:
+            return None
+        try:
+            with services.vote_transaction() as cursor:
+                receipt = services.cast_vote(voter_id, entry_id, utcnow(), address,
+                                             environ.get("HTTP_USER_AGENT", ""), cursor=cursor)
+        except services.VotingError:
+            return None
+        except Exception:  # the view tries again, and answers (or logs) what it meets
+            log.exception("the lean vote failed; the view tries it again")
+            return None
+    return LeanAnswer("/api/v1/votes", 201, _receipt(receipt))
+
+
+@bp.record_once
+def _lean_route(state):
+    state.app.lean_route("POST", bp.url_prefix + "/votes", cast_lean)
 
 
 @bp.post("/votes")
-@lean.twin(_cast_lean)
 @lock_free
 @limiter.exempt  # its three limits are taken in one step: voting/limits.py
 def cast():
-    refusal, now = g.pop("vote_refusal", (None, None))  # the lean path took the vote: refused
-    if refusal is None:
+    taken = request.environ.get(LIMITS_TAKEN)  # counted already by the lean route
+    if taken is None:
         enforce_vote_limits(bearer_voter())
-    elif not isinstance(refusal, services.VotingError):
-        raise refusal  # over a limit, or the limits' storage down: the error handlers answer
+    elif isinstance(taken, Exception):
+        raise taken  # the limits' storage is down: 503
+    elif taken:
+        raise TooManyRequests(retry_after=taken)
     voter_id = bearer_voter()
     if voter_id is None:
         return error(401, "unauthorized", "A voter token is required.",
@@ -198,16 +224,13 @@ def cast():
     entry_id = _body().get("entry_id")
     if not isinstance(entry_id, int) or isinstance(entry_id, bool):
         return error(422, "refused", "entry_id (integer) is required")
-    if refusal is None:
-        now = utcnow()
-        try:
-            receipt = services.cast_vote(voter_id, entry_id, now, request.remote_addr,
-                                         request.user_agent.string or "")
-            db.session.commit()
-        except services.VotingError as exc:
-            db.session.rollback()
-            refusal = exc
-    if refusal is not None:
+    now = utcnow()
+    try:
+        receipt = services.cast_vote(voter_id, entry_id, now, request.remote_addr,
+                                     request.user_agent.string or "")
+        db.session.commit()
+    except services.VotingError as refusal:
+        db.session.rollback()
         if refusal.code == "quota_used":
             from nominations.models import Entry
 

@@ -61,27 +61,31 @@ def _parsed(text):
     return tuple(parse_many(text))
 
 
-def vote_limits(voter_id):
-    """The (limit, key) pairs of one vote: the settings are read on every call, so that a change
-    of the configuration applies at once. Without a verified voter, the per-voter limit counts
-    the address instead."""
+def vote_limits(voter_id, address):
+    """The (limit, key) pairs of one vote from ``address``: the settings are read on every call,
+    so that a change of the configuration applies at once. Without a verified voter, the
+    per-voter limit counts the address instead."""
     config = current_app.config
-    address = get_remote_address()
     pairs = []
     for setting, key in (("VOTE_LIMITS_PER_IP", f"ip:{address}"),
-                         ("VOTE_LIMITS_PER_NETWORK", network_key()),
+                         ("VOTE_LIMITS_PER_NETWORK", network_key(address)),
                          ("VOTE_LIMITS_PER_VOTER", f"voter:{voter_id}" if voter_id
                           else f"ip:{address}")):
         pairs += [(item, item.key_for("vote", key)) for item in _parsed(config[setting])]
     return pairs
 
 
-def enforce_vote_limits(voter_id):
-    """Count this vote of ``voter_id`` (None when not verified) against its limits, or raise 429
-    with the seconds to wait."""
+def take_vote_limits(voter_id, address):
+    """Count a vote of ``voter_id`` (None when not verified) from ``address`` against its limits:
+    0 when counted (or when limits are off), else the seconds to wait, nothing counted."""
     if not limiter.enabled:
-        return
-    wait = acquire_all(limiter.storage, vote_limits(voter_id))
+        return 0
+    return acquire_all(limiter.storage, vote_limits(voter_id, address))
+
+
+def enforce_vote_limits(voter_id):
+    """As ``take_vote_limits`` for the current request, raising 429 with the seconds to wait."""
+    wait = take_vote_limits(voter_id, get_remote_address())
     if wait:
         raise TooManyRequests(retry_after=wait)
 

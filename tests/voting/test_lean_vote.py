@@ -1,12 +1,13 @@
-"""The API vote's lean path (app/lean.py, voting.api._cast_lean): the common vote skips the hooks
-of other requests, and every answer is the one the full view gives."""
+"""The API vote's lean route (app/lean.py, voting.api.cast_lean): the common vote is answered
+before Flask's request machinery, and every answer is the one the view gives."""
 import logging
 
 import pytest
 from flask import request
+from limits.errors import StorageError
 
 from app.extensions import db
-from voting import services
+from voting import limits, services
 from voting.models import DailyQuota, EntryTally, Vote
 
 from .test_api import voter_token
@@ -66,7 +67,7 @@ def test_the_lean_path_answers_as_the_full_view(app, client, spec, voted, monkey
     lean_auth = {"Authorization": f"Bearer {voter_token(app, client, spec, '13812345678')}"}
     full_auth = {"Authorization": f"Bearer {voter_token(app, client, spec, '13912345678')}"}
     lean_answers = _vote_answers(client, lean_auth, entries, category)
-    monkeypatch.delattr(app.view_functions["voting_api.cast"], "lean")
+    monkeypatch.delitem(app.lean_routes, ("POST", VOTES))
     full_answers = _vote_answers(client, full_auth, entries, category)
     assert [status for status, _headers, _body in lean_answers] == [201, 409, 201, 201, 429, 403]
     assert lean_answers == full_answers
@@ -145,3 +146,22 @@ def test_a_failure_inside_the_lean_vote_leaves_nothing_written(app, client, spec
     monkeypatch.undo()
     retried = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
     assert retried.status_code == 201 and retried.json["votes_left"] == 2
+
+
+def test_the_limits_refusal_and_a_storage_outage_are_answered_by_the_view(app, client, spec,
+                                                                          voted, monkeypatch):
+    entries = voted[1]
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+    monkeypatch.setitem(app.config, "VOTE_LIMITS_PER_VOTER", "1/minute")
+    assert client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth).status_code == 201
+    over = client.post(VOTES, json={"entry_id": entries[1].id}, headers=auth)
+    assert over.status_code == 429 and 0 < int(over.headers["Retry-After"]) <= 60
+    assert over.json["error"]["code"] == 429
+
+    def down(*args, **kwargs):
+        raise StorageError(ConnectionError("Redis is down"))
+
+    monkeypatch.setattr(limits, "acquire_all", down)
+    outage = client.post(VOTES, json={"entry_id": entries[2].id}, headers=auth)
+    assert outage.status_code == 503 and outage.headers["Retry-After"] == "60"
+    assert db.session.query(Vote).count() == 1
