@@ -161,7 +161,8 @@ def cast_lean(app, environ):
     the view answers it as it always has. A vote the limits or the rules refuse also returns
     None, the limits' outcome left in the environ: the view then answers in the voter's
     language, with every hook (a refused vote is tried again there; nothing of it was kept)."""
-    if environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE") != "application/json":
+    if environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE", "").partition(";")[0].strip(
+            ).lower() != "application/json":
         return None
     length = environ.get("CONTENT_LENGTH", "")
     if not length.isdigit() or not 0 < int(length) <= LEAN_BODY_LIMIT:

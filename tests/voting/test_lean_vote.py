@@ -30,6 +30,9 @@ def test_a_plain_vote_takes_the_lean_path_and_a_refusal_the_full_one(app, client
     hooked.clear()
     first = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
     assert first.status_code == 201 and hooked == []
+    with_charset = client.post(VOTES, data=f'{{"entry_id": {entries[1].id}}}', headers={
+        **auth, "Content-Type": "application/json; charset=utf-8"})
+    assert with_charset.status_code == 201 and hooked == []
     again = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
     assert again.status_code == 409 and hooked == [VOTES]
     assert again.json["error"]["message"] == "您今天已为该作品投过票。"
