@@ -12,9 +12,9 @@ A lean answer carries what the hooks give every answer: the security headers, th
 
 What it skips, measured in docs/PERFORMANCE.md: Flask's request context, routing, session,
 the before- and after-request hooks of CSRF, Flask-Limiter, Flask-Login, the response object:
-a third of a vote's CPU in one process, more under load. A route may be lean only where those
-have nothing to do for the requests it takes (no form, no session, no Flask-Limiter limit, no
-cookie).
+about half of a vote's CPU in one process (with the ORM session the view also uses). A route
+may be lean only where those have nothing to do for the requests it takes (no form, no session,
+no Flask-Limiter limit, no cookie).
 """
 import json
 import time
