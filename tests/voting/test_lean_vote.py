@@ -39,7 +39,7 @@ def test_a_plain_vote_takes_the_lean_path_and_a_refusal_the_full_one(app, client
 
 
 #: Flask-Login reads the session after every full request, and Flask then adds "Vary: Cookie";
-#: an answer to a POST is never cached, and the lean path reads no cookie.
+#: an answer to a POST is never cached, and the lean route reads no cookie.
 NOT_COMPARED = {"Vary"}
 
 
@@ -111,7 +111,7 @@ def test_a_lean_answer_has_its_log_line_and_the_callers_request_id(app, client, 
     ("", '{"entry_id": %d.0}', 422),
     ("", '{"entry_id": %d, "entry_id": true}', 422),
     ("", '[%d]', 422),
-    ("", '{"entry_id": %d' + ' ' * 300 + '}', 201),  # longer than the lean path reads: full path
+    ("", '{"entry_id": %d' + ' ' * 300 + '}', 201),  # longer than the lean route reads: the view
 ])
 def test_requests_the_lean_path_leaves_get_the_full_views_answer(app, client, spec, voted, hooked,
                                                                   query, body, status):
@@ -155,8 +155,11 @@ def test_the_limits_refusal_and_a_storage_outage_are_answered_by_the_view(app, c
                                                                           voted, monkeypatch):
     entries = voted[1]
     auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
-    monkeypatch.setitem(app.config, "VOTE_LIMITS_PER_VOTER", "1/minute")
+    monkeypatch.setitem(app.config, "VOTE_LIMITS_PER_VOTER", "2/minute")
     assert client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth).status_code == 201
+    # refused by the rules after the lean route counted it: the view must not count it again
+    again = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
+    assert again.status_code == 409
     over = client.post(VOTES, json={"entry_id": entries[1].id}, headers=auth)
     assert over.status_code == 429 and 0 < int(over.headers["Retry-After"]) <= 60
     assert over.json["error"]["code"] == 429
