@@ -195,8 +195,8 @@ def _vote_statements(dialect):
               .join(own, entry.c.category_id == own.c.id)
               .join(campaign, own.c.campaign_id == campaign.c.id)
               .where(entry.c.id == bindparam("entry_id")))
-    unique_vote = [vote.c.voter_id, vote.c.entry_id, vote.c.vote_day]
     if dialect != "postgresql":
+        unique_vote = [vote.c.voter_id, vote.c.entry_id, vote.c.vote_day]
         # One statement counts the vote against the day's quota, only below the limit.
         count = module.insert(quota).values(used=1).on_conflict_do_update(
             index_elements=[quota.c.voter_id, quota.c.category_id, quota.c.vote_day],
@@ -208,16 +208,18 @@ def _vote_statements(dialect):
             index_elements=[tally.c.entry_id], set_={"valid_votes": tally.c.valid_votes + 1})
         return _VoteStatements(target, writes=(count, record, add))
     return _VoteStatements(target, together=_together(module, entry, own, campaign, quota, vote,
-                                                      tally, unique_vote))
+                                                      tally))
 
 
-def _together(module, entry, own, campaign, quota, vote, tally, unique_vote):
+def _together(module, entry, own, campaign, quota, vote, tally):
     """PostgreSQL: the vote as one statement (data-modifying CTEs, one round trip). ``open``
     finds the entry only if it takes votes now (every check of ``_cast``) in a campaign of the
     given time zone, whose day the caller gives; the quota counts the vote only below the
-    category's limit, the vote is inserted only if counted, the tally added to only if the vote
-    is new. It answers (number, limit, quota used, vote id, tally); number is NULL when the entry
-    was not found open, and then nothing was written."""
+    category's limit, the vote is inserted only if counted, the tally added to with it. It answers
+    (number, limit, quota used, vote id, tally); number is NULL when the entry was not found open,
+    and then nothing was written. A second vote for the entry that day fails on the vote's unique
+    constraint, and the statement with it, quota count included: so the statement is safe on its
+    own, in autocommit (one round trip for the whole vote, ``vote_transaction``)."""
     now = bindparam("created_at", type_=vote.c.created_at.type)
     constant = literal_column  # enum values written into the SQL, not sent as parameters
     opened = (select(entry.c.number, own.c.id.label("category_id"), own.c.votes_per_day)
@@ -246,8 +248,7 @@ def _together(module, entry, own, campaign, quota, vote, tally, unique_vote):
         *[opened.c.category_id if column.name == "category_id"
           else bindparam(column.name, type_=column.type) for column in columns]
     ).select_from(counted))
-    recorded = recorded.on_conflict_do_nothing(index_elements=unique_vote).returning(
-        vote.c.id).cte("recorded")
+    recorded = recorded.returning(vote.c.id).cte("recorded")
     added = module.insert(tally).from_select(
         [tally.c.entry_id, tally.c.category_id, tally.c.valid_votes],
         select(bindparam("entry_id", type_=tally.c.entry_id.type), opened.c.category_id,
@@ -260,6 +261,9 @@ def _together(module, entry, own, campaign, quota, vote, tally, unique_vote):
         opened.c.number, opened.c.votes_per_day, counted.c.used, recorded.c.id,
         added.c.valid_votes)])
 
+
+#: The constraint that keeps one vote per voter, entry and day (its name from app/extensions.py).
+UNIQUE_VOTE = "uq_vote_voter_id_entry_id_vote_day"
 
 #: The columns of a vote's row, every one given (no column default applies at the driver level).
 VOTE_COLUMNS = ("voter_id", "entry_id", "category_id", "vote_day", "created_at", "status",
@@ -336,8 +340,13 @@ def _cast_together(cursor, run, statement, row, now, timezone):
     """The vote as one statement (PostgreSQL), for an entry in a campaign of ``timezone``: its
     receipt, a refusal, or None if the entry was not found open in such a campaign."""
     day = vote_day(now, timezone)
-    number, limit, used, vote_id, _votes = run(cursor, statement, **row, vote_day=day,
-                                               timezone=timezone)
+    try:
+        number, limit, used, vote_id, _votes = run(cursor, statement, **row, vote_day=day,
+                                                   timezone=timezone)
+    except run.dialect.loaded_dbapi.IntegrityError as error:
+        if getattr(error.diag, "constraint_name", None) != UNIQUE_VOTE:
+            raise
+        raise AlreadyVoted(_("You have already voted for this entry today.")) from None
     if number is None:
         return None
     return _receipt(number, limit, used, vote_id, now, day)
@@ -354,14 +363,21 @@ def _receipt(number, limit, used, vote_id, now, day):
 
 @contextmanager
 def vote_transaction():
-    """A driver cursor in a write transaction of its own, committed when the block ends and rolled
-    back if it raises: the API's lean vote, which never opens the ORM session (whose set-up and
-    bookkeeping cost more than the vote's statements). On SQLite it begins IMMEDIATE, as every
-    write here does (app/database.py); on PostgreSQL it takes no advisory lock: the vote's
-    statements are safe under concurrent writers. A connection the driver reports broken is
-    dropped from the pool, as SQLAlchemy's own connections are."""
+    """A driver cursor for the vote's statements outside the ORM session: the API's lean vote,
+    which never opens the session (whose set-up and bookkeeping cost more than the statements).
+
+    On PostgreSQL the connection is in autocommit for the block: the vote is one statement that
+    stands alone (``_together``), so it is its own transaction, committed durably by the server
+    in the same round trip, and a failing statement leaves nothing. BEGIN and COMMIT would be two
+    more round trips. It takes no advisory lock: the statement is safe under concurrent writers.
+    On SQLite the block is one transaction, begun IMMEDIATE as every write here (app/database.py),
+    committed when the block ends and rolled back if it raises. A connection the driver reports
+    broken is dropped from the pool, as SQLAlchemy's own connections are."""
     engine = db.engine
     raw = engine.raw_connection()
+    autocommit = engine.dialect.name == "postgresql"
+    if autocommit:
+        raw.driver_connection.autocommit = True
     cursor = raw.cursor()
     try:
         if engine.dialect.name == "sqlite":
@@ -379,6 +395,8 @@ def vote_transaction():
         raise
     finally:
         cursor.close()
+        if autocommit and raw.is_valid:
+            raw.driver_connection.autocommit = False  # as the pool's other users expect
         raw.close()
 
 

@@ -1,6 +1,7 @@
 """The API vote's lean route (app/lean.py, voting.api.cast_lean): the common vote is answered
 before Flask's request machinery, and every answer is the one the view gives."""
 import logging
+from contextlib import nullcontext
 
 import pytest
 from flask import request
@@ -131,22 +132,43 @@ def test_only_a_post_casts_a_vote(app, client, spec, voted, method):
     assert response.status_code in (200, 405) and db.session.query(Vote).count() == 0
 
 
-def test_a_failure_inside_the_lean_vote_leaves_nothing_written(app, client, spec, voted,
-                                                              monkeypatch):
+@pytest.fixture
+def broken_tally(app):
+    """The vote's last write (the tally) fails in the database, as a full disk or a bug would:
+    a trigger refuses it. Yields a function that mends it."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    create = (["CREATE TRIGGER refuse_tally BEFORE INSERT ON entry_tally "
+               "BEGIN SELECT RAISE(ABORT, 'the tally is broken'); END"] if sqlite else
+              ["CREATE FUNCTION refuse_tally() RETURNS trigger LANGUAGE plpgsql AS "
+               "$$ BEGIN RAISE EXCEPTION 'the tally is broken'; END $$",
+               "CREATE TRIGGER refuse_tally BEFORE INSERT OR UPDATE ON entry_tally "
+               "FOR EACH ROW EXECUTE FUNCTION refuse_tally()"])
+    drop = (["DROP TRIGGER IF EXISTS refuse_tally"] if sqlite else
+            ["DROP TRIGGER IF EXISTS refuse_tally ON entry_tally",
+             "DROP FUNCTION IF EXISTS refuse_tally()"])
+
+    def run(statements):
+        db.session.rollback()
+        for statement in statements:
+            db.session.execute(db.text(statement))
+        db.session.commit()
+
+    run(create)
+    yield lambda: run(drop)
+    run(drop)
+
+
+def test_a_vote_whose_last_write_fails_leaves_nothing_written(app, client, spec, voted,
+                                                              broken_tally, monkeypatch):
     entries = voted[1]
     auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
-
-    def broken(*args):
-        raise RuntimeError("the worker failed after the writes")
-
-    monkeypatch.setattr(services, "Receipt", broken)  # made after every write, before commit
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answered as in production
     failed = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
     assert failed.status_code == 500 and failed.json["error"]["code"] == 500
     db.session.expire_all()
     assert db.session.query(Vote).count() == 0
     assert db.session.query(DailyQuota).count() == db.session.query(EntryTally).count() == 0
-    monkeypatch.undo()
+    broken_tally()
     retried = client.post(VOTES, json={"entry_id": entries[0].id}, headers=auth)
     assert retried.status_code == 201 and retried.json["votes_left"] == 2
 
@@ -171,3 +193,19 @@ def test_the_limits_refusal_and_a_storage_outage_are_answered_by_the_view(app, c
     outage = client.post(VOTES, json={"entry_id": entries[2].id}, headers=auth)
     assert outage.status_code == 503 and outage.headers["Retry-After"] == "60"
     assert db.session.query(Vote).count() == 1
+
+
+def test_the_vote_transaction_gives_its_connection_back_as_it_found_it(app):
+    """On PostgreSQL the lean vote runs in autocommit; the pool's next user (any ORM session)
+    must get a connection with transactions again, whether the vote went through or failed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("autocommit is the PostgreSQL vote's (SQLite begins IMMEDIATE)")
+    db.session.commit()
+    for failing in (False, True):
+        with pytest.raises(RuntimeError) if failing else nullcontext():
+            with services.vote_transaction() as cursor:
+                connection = cursor.connection
+                assert connection.autocommit is True
+                if failing:
+                    raise RuntimeError("the worker failed")
+        assert connection.autocommit is False

@@ -130,8 +130,10 @@ def test_a_minute_before_and_after_midnight_are_different_days(app, voted, timez
     assert after.votes_left == 0 and services.tallies(category)[entries[0].id] == 2
 
 
-def _burst(app, voter_id, entry_ids, threads=20):
-    """Fire one vote per thread at once; returns the outcomes."""
+def _burst(app, voter_id, entry_ids, threads=20, path="session"):
+    """Fire one vote per thread at once; returns the outcomes. ``path``: the ORM session's
+    transaction (the pages, the API's view) or ``vote_transaction`` (the API's lean route: in
+    autocommit on PostgreSQL)."""
     db.session.commit()  # the test itself must hold no transaction (and no lock) meanwhile
     barrier = threading.Barrier(threads)
     outcomes = []
@@ -140,8 +142,12 @@ def _burst(app, voter_id, entry_ids, threads=20):
         barrier.wait()
         with app.test_request_context("/", method="POST"):
             try:
-                services.cast_vote(voter_id, entry_id, utcnow())
-                db.session.commit()
+                if path == "session":
+                    services.cast_vote(voter_id, entry_id, utcnow())
+                    db.session.commit()
+                else:
+                    with services.vote_transaction() as cursor:
+                        services.cast_vote(voter_id, entry_id, utcnow(), cursor=cursor)
                 outcomes.append("ok")
             except services.VotingError as error:
                 db.session.rollback()
@@ -161,20 +167,22 @@ def _burst(app, voter_id, entry_ids, threads=20):
     return outcomes
 
 
-def test_concurrent_votes_of_one_voter_never_exceed_the_quota(app, voted):
+@pytest.mark.parametrize("path", ["session", "vote_transaction"])
+def test_concurrent_votes_of_one_voter_never_exceed_the_quota(app, voted, path):
     category, entries = voted
     voter = new_voter()
-    outcomes = _burst(app, voter, [e.id for e in entries], threads=20)
+    outcomes = _burst(app, voter, [e.id for e in entries], threads=20, path=path)
     assert outcomes.count("ok") == 3
     assert set(outcomes) <= {"ok", "quota_used", "already_voted"}
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 3
     assert db.session.scalar(select(DailyQuota.used)) == 3
 
 
-def test_concurrent_votes_for_one_entry_count_once(app, voted):
+@pytest.mark.parametrize("path", ["session", "vote_transaction"])
+def test_concurrent_votes_for_one_entry_count_once(app, voted, path):
     category, entries = voted
     voter = new_voter()
-    outcomes = _burst(app, voter, [entries[0].id], threads=12)
+    outcomes = _burst(app, voter, [entries[0].id], threads=12, path=path)
     assert outcomes.count("ok") == 1 and outcomes.count("already_voted") == 11
     assert db.session.scalar(select(DailyQuota.used)) == 1
     assert services.tallies(category) == {entries[0].id: 1}
