@@ -117,6 +117,27 @@ def own_database(server_url):
         admin.dispose()
 
 
+def durability(app, settings=None):
+    """(how the database writes a commit, whether that is durable): a benchmark of writes counts
+    only on a server that keeps a commit through a crash. PostgreSQL: fsync and
+    synchronous_commit on (``scripts/services bench`` starts such a cluster; the test cluster has
+    them off). SQLite: WAL with synchronous FULL, or NORMAL (which survives a killed process but
+    not a power cut, said as such)."""
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            level = ((settings or {}).get("SQLITE_SYNCHRONOUS")
+                     or app.config["SQLITE_SYNCHRONOUS"]).upper()
+            return f"SQLite WAL, synchronous={level}", level in ("FULL", "EXTRA")
+        with db.engine.connect() as connection:
+            found = {name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+                     for name in ("fsync", "synchronous_commit")}
+    text = "PostgreSQL, " + ", ".join(f"{name}={value}" for name, value in found.items())
+    return text, found["fsync"] == "on" and found["synchronous_commit"] in ("on", "remote_apply",
+                                                                             "remote_write")
+
+
 def app_env(app):
     """The environment that makes gunicorn's app use ``app``'s instance and database."""
     return {

@@ -27,6 +27,7 @@ from .harness import (
     LOAD_LIMITS,
     Server,
     app_env,
+    durability,
     make_load_campaign,
     make_voters,
     own_database,
@@ -231,8 +232,9 @@ def main(argv=None):
     with (tempfile.TemporaryDirectory(prefix="award-load-") as instance,
           own_database(args.database_url) as database_url):
         app = make_app(Path(instance), database_url, args.redis_url)
+        writes, _durable = durability(app, dict(item.split("=", 1) for item in args.setting))
         problems, figures = run(args, app)
-    print(json.dumps(figures, ensure_ascii=False))
+    print(json.dumps({"database": writes, **figures}, ensure_ascii=False))
     for problem in problems:
         print(f"FAILED: {problem}")
     print("all checks passed" if not problems else f"{len(problems)} checks failed")
