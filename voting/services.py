@@ -442,13 +442,17 @@ class _DriverStatements:
         made = self.compiled.get(key)
         if made is None:  # an INSERT's columns are those given: compile with their names
             compiled = statement.compile(dialect=self.dialect, column_keys=list(params))
-            made = self.compiled[key] = compiled, bool(
-                statement.is_select or compiled.effective_returning)
-        compiled, returns_rows = made
-        values = compiled.construct_params(params)
-        if compiled.positiontup:
-            values = tuple(values[name] for name in compiled.positiontup)
-        cursor.execute(compiled.string, values)
+            # The statement's own values (literal(1)...) are fixed: kept, with the names
+            # the driver receives in the order it wants them, so that a call only merges.
+            fixed = {name: value for name, value in compiled.construct_params(params).items()
+                     if name not in params}
+            made = self.compiled[key] = (compiled.string, fixed, compiled.positiontup, bool(
+                statement.is_select or compiled.effective_returning))
+        sql, fixed, order, returns_rows = made
+        values = {**fixed, **params}
+        if order:
+            values = tuple(values[name] for name in order)
+        cursor.execute(sql, values)
         if not returns_rows:
             return None
         rows = cursor.fetchall()
