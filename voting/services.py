@@ -383,7 +383,8 @@ def vote_transaction():
         if engine.dialect.name == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
         yield cursor
-        raw.commit()
+        if not autocommit:  # in autocommit the server has committed each statement already
+            raw.commit()
     except engine.dialect.loaded_dbapi.Error as error:
         if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
             raw.invalidate(error)
