@@ -158,6 +158,7 @@ def run(args, app, log=print):
     log(f"{args.voters} voters, quota {quota} a day, {tries} entries each: up to "
         f"{args.voters * quota} votes; {args.workers} gunicorn workers")
     settings = {**LOAD_LIMITS, **dict(item.split("=", 1) for item in args.setting)}
+    database, _durable = durability(app, settings)
     server = Server(app_env(app), Path(app.instance_path) / "gunicorn.log", args.workers,
                     settings=settings).start()
     outcome, pause = Outcome(), threading.Event()
@@ -188,7 +189,7 @@ def run(args, app, log=print):
         problems.append(f"the time limit of {args.time_limit} s ran out")
     latencies = outcome.latencies
     figures = {
-        "accepted": outcome.accepted, "stored": stored, "seconds": round(elapsed, 1),
+        "database": database, "accepted": outcome.accepted, "stored": stored, "seconds": round(elapsed, 1),
         "votes_per_second": round(outcome.accepted / elapsed, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else 0,
         "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
@@ -232,9 +233,8 @@ def main(argv=None):
     with (tempfile.TemporaryDirectory(prefix="award-load-") as instance,
           own_database(args.database_url) as database_url):
         app = make_app(Path(instance), database_url, args.redis_url)
-        writes, _durable = durability(app, dict(item.split("=", 1) for item in args.setting))
         problems, figures = run(args, app)
-    print(json.dumps({"database": writes, **figures}, ensure_ascii=False))
+    print(json.dumps(figures, ensure_ascii=False))
     for problem in problems:
         print(f"FAILED: {problem}")
     print("all checks passed" if not problems else f"{len(problems)} checks failed")

@@ -2,7 +2,8 @@
 
 Every rule that must hold under concurrent requests is enforced by the database: the vote's
 unique constraint, the quota's conditional UPDATE, the tally's increment, the code's attempt
-counter. The caller commits (or rolls back) once.
+counter. The caller commits (or rolls back) once; the API's lean vote on PostgreSQL is one
+statement in autocommit, its own transaction (``vote_transaction``).
 """
 import secrets
 from contextlib import contextmanager
@@ -346,7 +347,7 @@ def _cast_together(cursor, run, statement, row, now, timezone):
     except run.dialect.loaded_dbapi.IntegrityError as error:
         if getattr(error.diag, "constraint_name", None) != UNIQUE_VOTE:
             raise
-        raise AlreadyVoted(_("You have already voted for this entry today.")) from None
+        raise _already_voted() from None
     if number is None:
         return None
     return _receipt(number, limit, used, vote_id, now, day)
@@ -356,9 +357,13 @@ def _receipt(number, limit, used, vote_id, now, day):
     if used is None:
         raise QuotaUsed(_("You have used your %(limit)d votes in this category today. "
                           "Come back tomorrow.", limit=limit))
-    if vote_id is None:
-        raise AlreadyVoted(_("You have already voted for this entry today."))
+    if vote_id is None:  # SQLite's insert did nothing (PostgreSQL's statement failed instead)
+        raise _already_voted()
     return Receipt(vote_id, number, now, day, limit - used)
+
+
+def _already_voted():
+    return AlreadyVoted(_("You have already voted for this entry today."))
 
 
 @contextmanager
@@ -372,7 +377,9 @@ def vote_transaction():
     more round trips. It takes no advisory lock: the statement is safe under concurrent writers.
     On SQLite the block is one transaction, begun IMMEDIATE as every write here (app/database.py),
     committed when the block ends and rolled back if it raises. A connection the driver reports
-    broken is dropped from the pool, as SQLAlchemy's own connections are."""
+    broken is dropped from the pool, as SQLAlchemy's own connections are, and so is one that
+    cannot be given back as it was taken. On PostgreSQL a vote is in once its statement has run:
+    an error after it (giving the connection back) does not undo it."""
     engine = db.engine
     raw = engine.raw_connection()
     autocommit = engine.dialect.name == "postgresql"
@@ -395,10 +402,14 @@ def vote_transaction():
         raw.rollback()
         raise
     finally:
-        cursor.close()
-        if autocommit and raw.is_valid:
-            raw.driver_connection.autocommit = False  # as the pool's other users expect
-        raw.close()
+        try:
+            cursor.close()
+            if autocommit and raw.is_valid:
+                raw.driver_connection.autocommit = False  # as the pool's other users expect
+        except engine.dialect.loaded_dbapi.Error as error:  # broke after the block: not reused
+            raw.invalidate(error)
+        finally:
+            raw.close()
 
 
 class _DriverStatements:

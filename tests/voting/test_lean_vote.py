@@ -209,3 +209,19 @@ def test_the_vote_transaction_gives_its_connection_back_as_it_found_it(app):
                 if failing:
                     raise RuntimeError("the worker failed")
         assert connection.autocommit is False
+
+
+def test_a_connection_that_breaks_in_the_vote_transaction_leaves_the_pool(app):
+    """A connection that cannot be set back out of autocommit is dropped, not leaked or reused."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("autocommit is the PostgreSQL vote's (SQLite begins IMMEDIATE)")
+    db.session.commit()
+    taken = db.engine.pool.checkedout()
+    with services.vote_transaction() as cursor:
+        broken = cursor.connection
+        broken.close()  # as a server restart would, after the vote's statement
+    assert db.engine.pool.checkedout() == taken
+    with services.vote_transaction() as cursor:
+        assert cursor.connection is not broken
+        cursor.execute("SELECT 1")
+        assert cursor.fetchall() == [(1,)]
