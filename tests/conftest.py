@@ -4,6 +4,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from app.config import PROJECT_ROOT
 from app.database import utcnow
 from app.extensions import db
 from app.models import Agency, Campaign, Category, Criterion, Role, User, UserStatus
+from benchmarks.harness import free_port
 
 PASSWORD = "correct horse battery"
 DEMO_FILE = PROJECT_ROOT / "demo" / "gz-2020-social-work-week.yaml"
@@ -379,3 +382,41 @@ def no_secret_in_any_log_line(caplog, tmp_path):
     leaks += [message for message in messages for code in codes
               if re.search(rf"(?<!\d){code}(?!\d)", message)]
     assert not leaks, "secrets in the log:\n" + "\n".join(leaks[:10])
+
+
+class RedisServer:
+    """A Redis of the test's own on a free loopback port, to stop and start at will."""
+
+    def __init__(self, binary, tmp_path):
+        self.binary, self.port = binary, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tmp_path
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
+        import redis
+
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(require("redis-server", "rate limits across workers use Redis"),
+                         tmp_path).start()
+    yield server
+    server.stop()

@@ -6,16 +6,20 @@ counted by the first two. Here the moving windows of all the limits are tested a
 every one has room, counted together:
 
 - on Redis, in one Lua script: one round trip, atomic across every worker and machine (one
-  Redis server, as the production profile has; a Redis Cluster would need the keys in one slot);
+  Redis server, as the production profile has; a Redis Cluster would need the keys in one slot),
+  sent on a connection each thread holds (``_connection``);
 - on any other storage (memory:// of one process, for development and the tests), with the
   `limits` library's moving-window strategy under a lock.
 
 The storage is Flask-Limiter's own (``RATELIMIT_STORAGE_URI``), so a Redis outage is the same
 ``StorageError`` and the same 503 as for every other limit (app/errors.py).
 """
+import hashlib
 import math
+import os
 import threading
 import time
+from collections import namedtuple
 from functools import lru_cache
 
 from flask import current_app
@@ -24,6 +28,9 @@ from limits import parse_many
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import limiter
@@ -52,6 +59,8 @@ for i = 1, #KEYS do
 end
 return 0
 """
+
+SCRIPT_SHA = hashlib.sha1(ACQUIRE_ALL.encode()).hexdigest()
 
 _lock = threading.Lock()
 
@@ -107,15 +116,50 @@ def acquire_all(storage, pairs, now=None):
     return 0
 
 
+#: Each thread's own connection to the limits' Redis (``_connection``).
+_held = threading.local()
+_Held = namedtuple("_Held", "pool pid connection")
+
+
 def _acquire_on_redis(storage, pairs, now):
-    script = getattr(storage, "vote_script", None)
-    if script is None:  # registered once per storage; redis-py loads it again after a restart
-        script = storage.vote_script = storage.get_connection().register_script(ACQUIRE_ALL)
     keys = [storage.prefixed_key(key) for _item, key in pairs]
     args = [repr(now)]
     for item, _key in pairs:
         args += [item.amount, item.get_expiry()]
+    connection = _connection(storage)
     try:
-        return int(script(keys, args))
+        return int(_run_script(connection, keys, args))
     except storage.base_exceptions as error:
+        connection.disconnect()  # whatever it was in the middle of: the next vote starts afresh
         raise StorageError(error) from error
+
+
+def _run_script(connection, keys, args):
+    try:
+        connection.send_command("EVALSHA", SCRIPT_SHA, len(keys), *keys, *args)
+        return connection.read_response()
+    except NoScriptError:  # a Redis restarted or flushed since: the script is sent whole once
+        connection.send_command("EVAL", ACQUIRE_ALL, len(keys), *keys, *args)
+        return connection.read_response()
+
+
+def _connection(storage):
+    """This thread's own connection to the storage's Redis, made by its redis-py pool (same
+    address, database, timeouts and parser), but held, not taken from the pool and given back
+    for each vote: the pool's checkout, retry and metrics layers cost more CPU than the round
+    trip itself (docs/PERFORMANCE.md). A new one is made in a new process (never a socket shared
+    across a fork) and for a new storage. As the pool does on checkout, a connection the server
+    has closed (a restart) or that holds an unread reply is dropped before it is used."""
+    pool = storage.get_connection().connection_pool
+    held = getattr(_held, "connection", None)
+    if held is None or held.pool is not pool or held.pid != os.getpid():
+        held = _held.connection = _Held(pool, os.getpid(), pool.make_connection())
+    connection = held.connection
+    try:
+        stale = connection.can_read()  # connects first if not connected
+    except (RedisConnectionError, RedisTimeoutError, OSError):  # closed by the server
+        stale = True
+    if stale:
+        connection.disconnect()  # send_command connects again (or meets the outage)
+    return connection
+
