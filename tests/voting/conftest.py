@@ -13,13 +13,19 @@ from ..conftest import csrf_token
 
 
 @pytest.fixture
-def app(make_app):
+def app_settings():
+    """Settings of the app a test module wants besides the defaults (it overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def app(make_app, app_settings):
     """Codes go to a file the tests read, as an SMS gateway would receive them."""
     from app.extensions import db as database
 
     from ..conftest import IsolatedClient
 
-    application = make_app(CODE_SENDER="file")
+    application = make_app(CODE_SENDER="file", **app_settings)
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield application

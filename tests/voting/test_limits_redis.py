@@ -13,15 +13,8 @@ from voting.models import Voter
 
 
 @pytest.fixture
-def app(make_app, own_redis):
-    from ..conftest import IsolatedClient
-
-    application = make_app(CODE_SENDER="file", RATELIMIT_STORAGE_URI=own_redis.url)
-    application.test_client_class = IsolatedClient
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+def app_settings(own_redis):
+    return {"RATELIMIT_STORAGE_URI": own_redis.url}
 
 
 @pytest.fixture
