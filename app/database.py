@@ -11,12 +11,13 @@ PostgreSQL: the code was written for one writer at a time, so a write transactio
 transaction-level advisory lock first: read-then-write code keeps its meaning (no lost update,
 no racy check-then-insert) while reads never wait. The vote path is written to be safe with
 concurrent writers (a conditional UPDATE and unique constraints) and is marked ``lock_free``: it
-skips the lock, which is where the traffic is.
+skips the lock, which is where the traffic is. Its statement stands alone and runs on a second
+engine to the same database whose connections stay in autocommit (``AUTOCOMMIT_BIND``).
 """
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, event, make_url
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -81,6 +82,25 @@ def _needs_write_lock():
 def _begin_statement():
     # SQLite has one writer whatever we do: every write begins IMMEDIATE, the vote path too.
     return "BEGIN IMMEDIATE" if _may_write() else "BEGIN"
+
+
+#: The bind (``db.engines[AUTOCOMMIT_BIND]``) of an engine to the same PostgreSQL database whose
+#: connections stay in autocommit: a statement run there is a transaction of its own, committed
+#: by the server in the same round trip. Its pool never holds a transaction, so a connection
+#: is given back as it was taken (no reset on return). The vote's statement runs there
+#: (``voting.services.vote_transaction``); the ORM session's engine never sees autocommit.
+AUTOCOMMIT_BIND = "autocommit"
+
+
+def add_autocommit_bind(config):
+    """On PostgreSQL, add the autocommit engine to SQLALCHEMY_BINDS: the default engine's URL and
+    options, in autocommit. Before Flask-SQLAlchemy reads the configuration."""
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return
+    config["SQLALCHEMY_BINDS"] = {**(config.get("SQLALCHEMY_BINDS") or {}), AUTOCOMMIT_BIND: {
+        **config["SQLALCHEMY_ENGINE_OPTIONS"], "url": url, "isolation_level": "AUTOCOMMIT",
+        "pool_reset_on_return": None}}
 
 
 def configure_sqlite(engine, synchronous="FULL", busy_timeout_ms=5000):

@@ -117,7 +117,7 @@ def migrated_db(tmp_path_factory, postgres):
         app = create_app(base_config(instance))
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+        dispose_engines()
     if postgres:
         yield name
         postgres.drop(name)
@@ -151,9 +151,16 @@ def make_app(tmp_path, migrated_db, postgres):
     yield build
     for application in made["apps"]:
         with application.app_context():
-            db.engine.dispose()  # close every pooled connection before the database goes
+            dispose_engines()  # before the database goes
     if "database" in made:
         postgres.drop(made["database"])
+
+
+def dispose_engines():
+    """Close every pooled connection of the current app's engines: the default one and, on
+    PostgreSQL, the vote's autocommit one (app.database.AUTOCOMMIT_BIND)."""
+    for engine in db.engines.values():
+        engine.dispose()
 
 
 def redis_client(url):
@@ -190,7 +197,7 @@ def app(make_app):
     with application.app_context():
         yield application
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ counter. The caller commits (or rolls back) once; the API's lean vote on Postgre
 statement in autocommit, its own transaction (``vote_transaction``).
 """
 import secrets
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, func, literal, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import is_id
+from app.database import AUTOCOMMIT_BIND, is_id
 from app.extensions import db
 from app.models import Campaign, Category, Kind
 from app.security import network_of
@@ -371,45 +372,66 @@ def vote_transaction():
     """A driver cursor for the vote's statements outside the ORM session: the API's lean vote,
     which never opens the session (whose set-up and bookkeeping cost more than the statements).
 
-    On PostgreSQL the connection is in autocommit for the block: the vote is one statement that
-    stands alone (``_together``), so it is its own transaction, committed durably by the server
-    in the same round trip, and a failing statement leaves nothing. BEGIN and COMMIT would be two
-    more round trips. It takes no advisory lock: the statement is safe under concurrent writers.
+    On PostgreSQL the cursor is on the autocommit engine (``app.database.AUTOCOMMIT_BIND``): the
+    vote is one statement that stands alone (``_together``), so it is its own transaction,
+    committed durably by the server in the same round trip, and a failing statement leaves
+    nothing. BEGIN and COMMIT would be two more round trips. It takes no advisory lock: the
+    statement is safe under concurrent writers. A vote is in once its statement has run.
     On SQLite the block is one transaction, begun IMMEDIATE as every write here (app/database.py),
-    committed when the block ends and rolled back if it raises. A connection the driver reports
-    broken is dropped from the pool, as SQLAlchemy's own connections are, and so is one that
-    cannot be given back as it was taken. On PostgreSQL a vote is in once its statement has run:
-    an error after it (giving the connection back) does not undo it."""
+    committed when the block ends and rolled back if it raises.
+    Either way a connection the driver reports broken is dropped from its pool, as SQLAlchemy's
+    own connections are."""
+    engine = db.engines.get(AUTOCOMMIT_BIND)
+    if engine is not None:
+        with _autocommit_cursor(engine) as cursor:
+            yield cursor
+        return
     engine = db.engine
     raw = engine.raw_connection()
-    autocommit = engine.dialect.name == "postgresql"
-    if autocommit:
-        raw.driver_connection.autocommit = True
     cursor = raw.cursor()
     try:
-        if engine.dialect.name == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("BEGIN IMMEDIATE")
         yield cursor
-        if not autocommit:  # in autocommit the server has committed each statement already
-            raw.commit()
+        raw.commit()
     except engine.dialect.loaded_dbapi.Error as error:
-        if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
-            raw.invalidate(error)
-        else:
-            raw.rollback()
+        _drop_if_broken(engine, raw, cursor, error)
         raise
     except BaseException:
         raw.rollback()
         raise
     finally:
-        try:
+        with suppress(engine.dialect.loaded_dbapi.Error):  # dropped above: nothing to close
             cursor.close()
-            if autocommit and raw.is_valid:
-                raw.driver_connection.autocommit = False  # as the pool's other users expect
-        except engine.dialect.loaded_dbapi.Error as error:  # broke after the block: not reused
-            raw.invalidate(error)
-        finally:
-            raw.close()
+        raw.close()
+
+
+@contextmanager
+def _autocommit_cursor(engine):
+    """A cursor of a connection of the autocommit engine, kept with its connection from one vote
+    to the next (``info`` lives as long as the driver's connection): a new psycopg cursor looks
+    up its adapters again, a tenth of the vote's time in the worker (docs/PERFORMANCE.md)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.info.get("vote_cursor")
+        if cursor is None or cursor.closed:
+            cursor = raw.info["vote_cursor"] = raw.dbapi_connection.cursor()
+        yield cursor
+    except engine.dialect.loaded_dbapi.Error as error:
+        _drop_if_broken(engine, raw, cursor, error)
+        raise
+    finally:
+        # Nothing is given back in the middle of a statement or closed (a timeout, a restart):
+        # the pool does not reset these connections on return.
+        if raw.is_valid and raw.dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            raw.invalidate()
+        raw.close()
+
+
+def _drop_if_broken(engine, raw, cursor, error):
+    if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
+        raw.invalidate(error)
+    elif raw.is_valid:
+        raw.rollback()
 
 
 class _DriverStatements:

@@ -19,7 +19,7 @@ from review.models import Review, ReviewStatus
 from voting import services
 from voting.models import Vote, Voter, VoteStatus
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, dispose_engines
 from .conftest import photo
 
 STORY = ("那年冬天，社工第一次敲开独居老人陈伯的家门。屋里很冷，桌上只有半碗冷粥。"
@@ -36,7 +36,7 @@ def app(make_app):
     with application.app_context():
         yield application
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

@@ -23,14 +23,14 @@ def app(make_app, app_settings):
     """Codes go to a file the tests read, as an SMS gateway would receive them."""
     from app.extensions import db as database
 
-    from ..conftest import IsolatedClient
+    from ..conftest import IsolatedClient, dispose_engines
 
     application = make_app(CODE_SENDER="file", **app_settings)
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         database.session.remove()
-        database.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from contextlib import nullcontext
 import pytest
 from flask import request
 from limits.errors import StorageError
+from psycopg.pq import TransactionStatus
 
+from app.database import AUTOCOMMIT_BIND, utcnow
 from app.extensions import db
 from voting import limits, services
-from voting.models import DailyQuota, EntryTally, Vote
+from voting.models import DailyQuota, EntryTally, Vote, Voter
 
 from .test_api import voter_token
 
@@ -195,33 +197,63 @@ def test_the_limits_refusal_and_a_storage_outage_are_answered_by_the_view(app, c
     assert db.session.query(Vote).count() == 1
 
 
-def test_the_vote_transaction_gives_its_connection_back_as_it_found_it(app):
-    """On PostgreSQL the lean vote runs in autocommit; the pool's next user (any ORM session)
-    must get a connection with transactions again, whether the vote went through or failed."""
+def _autocommit_engine():
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("autocommit is the PostgreSQL vote's (SQLite begins IMMEDIATE)")
+        pytest.skip("the autocommit engine is the PostgreSQL vote's (SQLite begins IMMEDIATE)")
     db.session.commit()
+    return db.engines[AUTOCOMMIT_BIND]
+
+
+def test_the_vote_runs_in_autocommit_and_never_on_the_sessions_connections(app):
+    """The vote's statement is its own transaction; the ORM session's pool never gets a
+    connection in autocommit, whether the vote went through or the worker failed in it."""
+    engine = _autocommit_engine()
+    session_connections = db.engine.pool.checkedout()
     for failing in (False, True):
         with pytest.raises(RuntimeError) if failing else nullcontext():
             with services.vote_transaction() as cursor:
-                connection = cursor.connection
-                assert connection.autocommit is True
+                assert cursor.connection.autocommit is True
+                assert db.engine.pool.checkedout() == session_connections
+                assert engine.pool.checkedout() == 1
                 if failing:
                     raise RuntimeError("the worker failed")
-        assert connection.autocommit is False
+        assert engine.pool.checkedout() == 0
+    with db.engine.connect() as connection:  # the session's engine: transactions as ever
+        assert connection.connection.driver_connection.autocommit is False
 
 
-def test_a_connection_that_breaks_in_the_vote_transaction_leaves_the_pool(app):
-    """A connection that cannot be set back out of autocommit is dropped, not leaked or reused."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("autocommit is the PostgreSQL vote's (SQLite begins IMMEDIATE)")
-    db.session.commit()
-    taken = db.engine.pool.checkedout()
+@pytest.mark.parametrize("how", ["closed", "in the middle of a statement"])
+def test_a_connection_left_broken_by_the_vote_is_dropped_not_reused(app, how):
+    """The autocommit pool does not reset a connection on return: one closed under the vote (a
+    restart) or left in the middle of a statement (a worker's timeout) is dropped instead."""
+    engine = _autocommit_engine()
+    with pytest.raises(RuntimeError) if how != "closed" else nullcontext():
+        with services.vote_transaction() as cursor:
+            left = cursor.connection
+            if how == "closed":
+                left.close()
+            else:
+                left.pgconn.send_query(b"SELECT pg_sleep(0.5)")
+                raise RuntimeError("the worker timed out")
+    assert engine.pool.checkedout() == 0
     with services.vote_transaction() as cursor:
-        broken = cursor.connection
-        broken.close()  # as a server restart would, after the vote's statement
-    assert db.engine.pool.checkedout() == taken
-    with services.vote_transaction() as cursor:
-        assert cursor.connection is not broken
+        assert cursor.connection is not left
         cursor.execute("SELECT 1")
         assert cursor.fetchall() == [(1,)]
+
+
+def test_a_refused_vote_leaves_its_connection_ready_for_the_next(app, voted):
+    """A statement that fails (a second vote for the entry today) leaves no transaction open."""
+    _category, entries = voted
+    _autocommit_engine()
+    voter = Voter(phone_hmac="r".ljust(64, "x"))
+    db.session.add(voter)
+    db.session.commit()
+    with services.vote_transaction() as cursor:
+        services.cast_vote(voter.id, entries[0].id, utcnow(), cursor=cursor)
+    with pytest.raises(services.AlreadyVoted), services.vote_transaction() as cursor:
+        services.cast_vote(voter.id, entries[0].id, utcnow(), cursor=cursor)
+    with services.vote_transaction() as cursor:
+        assert cursor.connection.info.transaction_status == TransactionStatus.IDLE
+        services.cast_vote(voter.id, entries[1].id, utcnow(), cursor=cursor)
+    assert db.session.query(Vote).filter_by(voter_id=voter.id).count() == 2
