@@ -37,7 +37,9 @@ def fetch(url, method="GET", body=None, headers=None, timeout=10):
 class Server:
     """gunicorn -c gunicorn.conf.py on a free loopback port, in a process group of its own."""
 
-    def __init__(self, env, log, workers=4, app="wsgi:app", settings=None, log_level="WARNING"):
+    def __init__(self, env, log, workers=4, app="wsgi:app", settings=None, log_level="WARNING",
+                 root=PROJECT_ROOT):
+        self.root = Path(root)  # another checkout of the project serves its own code
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(log)
@@ -55,8 +57,8 @@ class Server:
     def start(self, probe="/healthz"):
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
-                 self.app], cwd=PROJECT_ROOT, env=self.env, stdout=log,
+                [sys.executable, "-m", "gunicorn", "-c", str(self.root / "gunicorn.conf.py"),
+                 self.app], cwd=self.root, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

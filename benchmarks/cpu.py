@@ -1,0 +1,150 @@
+"""The vote beside the floor, in turns: requests/s and the machine's CPU per request.
+
+    python -m benchmarks.cpu [--rounds 8] [--seconds 5] [--database-url URL] [--redis-url URL]
+                             [--compare DIR ...]
+
+benchmarks.http measures the floor first and the vote a minute later; on a virtual machine whose
+speed drifts from one minute to the next, that ratio moves by a quarter between runs. Here the
+floor and the vote take turns in short runs under the same wrk load (32 connections), all
+servers up at once, and each run also reads the CPU the whole machine spent (/proc/stat) and
+the share of PostgreSQL and Redis. With ``--compare DIR`` the vote is also served from another
+checkout of the project (for instance ``git worktree add /tmp/before HEAD~1``), in the same
+turns, on the same database: a change is then measured against the code before it, run for run.
+
+Prints every run and, per server, the median over the rounds of its ratio to the floor run just
+before it: by requests/s, and by CPU per request (the floor's over the vote's). A diagnostic for
+comparing changes; the issue's figures are those of benchmarks.http.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from .harness import (
+    LOAD_LIMITS,
+    PROJECT_ROOT,
+    Server,
+    app_env,
+    make_load_campaign,
+    make_voters,
+    own_database,
+)
+from .http import VOTE_SCRIPT, wrk
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """CPU seconds the machine has spent on anything but idling and waiting for I/O."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, *_rest = map(
+            int, stat.readline().split()[1:])
+    return (user + nice + system + irq + softirq) / TICKS
+
+
+def group_cpu():
+    """CPU seconds of the running PostgreSQL and Redis processes ({name: seconds})."""
+    spent = {"postgres": 0.0, "redis": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                text = stat.read()
+        except OSError:  # gone since the listing
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        for group in spent:
+            if name.startswith(group):
+                spent[group] += (int(fields[11]) + int(fields[12])) / TICKS
+    return spent
+
+
+def run(url, seconds, script=None, offset=0):
+    """One wrk run: (requests/s, machine CPU ms per request, {group: ms per request}, non-2xx)."""
+    busy, groups = machine_busy(), group_cpu()
+    figures = wrk(url, seconds, script=script, args=(offset,) if script else ())
+    requests = max(1.0, figures["rps"] * seconds)
+    after = group_cpu()
+    per_group = {name: 1000 * (after[name] - groups[name]) / requests for name in groups}
+    return (figures["rps"], 1000 * (machine_busy() - busy) / requests, per_group,
+            figures["non_2xx"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--compare", action="append", default=[], metavar="DIR",
+                        help="another checkout of the project whose vote takes turns too")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: scripts/services start installs it (Debian's package)")
+    from multiprocessing import cpu_count
+
+    from app.extensions import db
+
+    from .load import make_app
+
+    workers = args.workers or cpu_count() * 2 + 1
+    roots = [PROJECT_ROOT, *(Path(root).resolve() for root in args.compare)]
+    with (tempfile.TemporaryDirectory(prefix="award-cpu-") as instance,
+          own_database(args.database_url) as database_url):
+        app = make_app(Path(instance), database_url, args.redis_url)
+        with app.test_request_context("/", method="POST"):
+            _category_id, entry_ids = make_load_campaign(1000, 10**6)
+            voters = make_voters(400, prefix="cpu")
+            db.session.remove()
+        script = Path(instance) / "vote.lua"
+        script.write_text(VOTE_SCRIPT % {
+            "tokens": ",".join(f'"{token}"' for _id, token in voters),
+            "entries": ",".join(map(str, entry_ids)), "threads": 2})
+        servers = [("floor", Server({}, Path(instance) / "floor.log", workers,
+                                    app="benchmarks.floor:app"), None)]
+        for number, root in enumerate(roots):
+            name = "vote" if number == 0 else f"vote@{root}"
+            servers.append((name, Server(app_env(app), Path(instance) / f"app{number}.log",
+                                         workers, settings=LOAD_LIMITS, root=root), script))
+        # Each vote run starts from its own place in the voters' orders (VOTE_SCRIPT), so that no
+        # (voter, entry) pair comes twice: 200,000 places a wrk thread, at most 1,200 votes a
+        # second a thread here.
+        step = 1_200 * args.seconds
+        places = range(0, 200_000 - step, step)
+        if len(roots) * (args.rounds + 1) > len(places):
+            sys.exit("too many vote runs for 400 voters x 1,000 entries: fewer rounds or seconds")
+        places = iter(places)
+        results = {name: [] for name, _server, _script in servers}
+        try:
+            for _name, server, vote in servers:
+                server.start(probe="/" if vote is None else "/healthz")
+                wrk(server.url + "/", 2, script=vote, args=(next(places),) if vote else ())
+            for number in range(args.rounds):
+                for name, server, vote in servers:
+                    rate, busy, groups, bad = run(server.url + "/", args.seconds, vote,
+                                                  next(places) if vote else 0)
+                    results[name].append((rate, busy))
+                    print(f"round {number + 1} {name:8} {rate:7.0f} req/s  CPU {busy:.3f} ms/req"
+                          f"  (PostgreSQL {groups['postgres']:.3f}, Redis {groups['redis']:.3f})"
+                          + (f"  {bad} non-2xx" if bad else ""), flush=True)
+        finally:
+            for _name, server, _script in servers:
+                server.stop()
+    floors = results.pop("floor")
+    print(f"{workers} workers, {args.rounds} rounds of {args.seconds} s; ratio to the floor run "
+          "before it, median (min-max):")
+    for name, runs in results.items():
+        by_rate = [vote[0] / floor[0] for vote, floor in zip(runs, floors, strict=True)]
+        by_cpu = [floor[1] / vote[1] for vote, floor in zip(runs, floors, strict=True)]
+        print(f"{name}: requests/s {statistics.median(by_rate):.1%} "
+              f"({min(by_rate):.1%}-{max(by_rate):.1%}); CPU per request "
+              f"{statistics.median(by_cpu):.1%} ({min(by_cpu):.1%}-{max(by_cpu):.1%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
