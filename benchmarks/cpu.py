@@ -32,7 +32,7 @@ from .harness import (
     make_voters,
     own_database,
 )
-from .http import VOTE_SCRIPT, wrk
+from .http import write_vote_script, wrk
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -100,17 +100,14 @@ def main(argv=None):
             _category_id, entry_ids = make_load_campaign(1000, 10**6)
             voters = make_voters(400, prefix="cpu")
             db.session.remove()
-        script = Path(instance) / "vote.lua"
-        script.write_text(VOTE_SCRIPT % {
-            "tokens": ",".join(f'"{token}"' for _id, token in voters),
-            "entries": ",".join(map(str, entry_ids)), "threads": 2})
+        script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
         servers = [("floor", Server({}, Path(instance) / "floor.log", workers,
                                     app="benchmarks.floor:app"), None)]
         for number, root in enumerate(roots):
             name = "vote" if number == 0 else f"vote@{root}"
             servers.append((name, Server(app_env(app), Path(instance) / f"app{number}.log",
                                          workers, settings=LOAD_LIMITS, root=root), script))
-        # Each vote run starts from its own place in the voters' orders (VOTE_SCRIPT), so that no
+        # Each vote run starts from its own place in the voters' orders (http.VOTE_SCRIPT), so that no
         # (voter, entry) pair comes twice: 200,000 places a wrk thread, at most 1,200 votes a
         # second a thread here.
         step = 1_200 * args.seconds

@@ -58,6 +58,14 @@ end
 """
 
 
+def write_vote_script(path, voters, entry_ids):
+    """wrk's script of voters [(id, token)] voting for ``entry_ids`` (VOTE_SCRIPT): ``path``."""
+    path.write_text(VOTE_SCRIPT % {
+        "tokens": ",".join(f'"{token}"' for _id, token in voters),
+        "entries": ",".join(map(str, entry_ids)), "threads": 2})
+    return path
+
+
 def parse_latency(text):
     value, unit = float(text[:-2] if text.endswith(("ms", "us")) else text[:-1]), (
         text[-2:] if text.endswith(("ms", "us")) else text[-1:])
@@ -150,10 +158,7 @@ def main(argv=None):
         server.start()
         try:
             if "vote" in only:
-                script = Path(instance) / "vote.lua"
-                script.write_text(VOTE_SCRIPT % {
-                    "tokens": ",".join(f'"{token}"' for _id, token in voters),
-                    "entries": ",".join(map(str, entry_ids)), "threads": 2})
+                script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
                 results["vote"] = measure(server.url + "/", script,
                                           offsets=[0, 40_000, 80_000, 120_000])
                 results["peak_worker_mb"] = peak_memory_mb(server.worker_pids())
