@@ -94,27 +94,23 @@ def wrk(url, seconds, connections=32, threads=2, script=None, args=()):
             "socket_errors": errors.group(1) if errors else ""}
 
 
-def measure(url, script=None, offsets=None, floor_url=None):
-    """A 2 s warm-up, then the median of 3 runs of 10 s (by requests/s). With ``floor_url``, the
-    floor takes turns with it: a floor run just before each run, and the ratio is the median of
-    the three runs' ratios to their floor run, so that a drift of the machine's speed between
-    runs moves both sides of each ratio alike."""
+def measure(url, floor_url, script=None, offsets=None):
+    """A 2 s warm-up, then 3 runs of 10 s, each just after a 10 s run of the floor: the median
+    run (by requests/s), and the median of the three runs' ratios to their floor run, so that a
+    drift of the machine's speed between runs moves both sides of each ratio alike."""
     args = [(offset,) if script else () for offset in offsets or [0, 0, 0, 0]]
-    if floor_url:
-        wrk(floor_url, 2)
+    wrk(floor_url, 2)
     wrk(url, 2, script=script, args=args[0])
     runs, floors = [], []
     for i in range(3):
-        if floor_url:
-            floors.append(wrk(floor_url, 10))
+        floors.append(wrk(floor_url, 10))
         runs.append(wrk(url, 10, script=script, args=args[i + 1]))
     median = dict(sorted(runs, key=lambda run: run["rps"])[1])
     median["runs_rps"] = [round(run["rps"]) for run in runs]
+    median["floor_runs_rps"] = [round(run["rps"]) for run in floors]
+    median["ratio"] = statistics.median(
+        run["rps"] / floor["rps"] for run, floor in zip(runs, floors, strict=True))
     median["non_2xx"] = sum(run["non_2xx"] for run in runs)
-    if floor_url:
-        median["floor_runs_rps"] = [round(run["rps"]) for run in floors]
-        median["ratio"] = statistics.median(
-            run["rps"] / floor["rps"] for run, floor in zip(runs, floors, strict=True))
     return median
 
 
@@ -168,19 +164,19 @@ def main(argv=None):
         try:
             floor.start(probe="/")
             server.start()
-            beside = {"floor_url": floor.url + "/"}
+            floor_url = floor.url + "/"
             if "vote" in only:
                 script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
-                results["vote"] = measure(server.url + "/", script,
-                                          offsets=[0, 40_000, 80_000, 120_000], **beside)
+                results["vote"] = measure(server.url + "/", floor_url, script,
+                                          offsets=[0, 40_000, 80_000, 120_000])
                 results["peak_worker_mb"] = peak_memory_mb(server.worker_pids())
             if "tally" in only:
                 results["tally"] = measure(
-                    server.url + "/api/v1/campaigns/load/categories/hotlines/tally", **beside)
+                    server.url + "/api/v1/campaigns/load/categories/hotlines/tally", floor_url)
             if "entry" in only:
-                results["entry"] = measure(server.url + "/c/load/hotlines/HL-0500", **beside)
+                results["entry"] = measure(server.url + "/c/load/hotlines/HL-0500", floor_url)
             if "gallery" in only:
-                results["gallery"] = measure(server.url + "/c/load/hotlines/?page=3", **beside)
+                results["gallery"] = measure(server.url + "/c/load/hotlines/?page=3", floor_url)
             results["peak_worker_mb_after_all"] = peak_memory_mb(server.worker_pids())
         finally:
             server.stop()
