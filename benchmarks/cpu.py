@@ -3,13 +3,13 @@
     python -m benchmarks.cpu [--rounds 8] [--seconds 5] [--database-url URL] [--redis-url URL]
                              [--compare DIR ...]
 
-benchmarks.http measures the floor first and the vote a minute later; on a virtual machine whose
-speed drifts from one minute to the next, that ratio moves by a quarter between runs. Here the
-floor and the vote take turns in short runs under the same wrk load (32 connections), all
-servers up at once, and each run also reads the CPU the whole machine spent (/proc/stat) and
-the share of PostgreSQL and Redis. With ``--compare DIR`` the vote is also served from another
-checkout of the project (for instance ``git worktree add /tmp/before HEAD~1``), in the same
-turns, on the same database: a change is then measured against the code before it, run for run.
+benchmarks.http gives the issue's figure: three runs of 10 s, each after a floor run. Here the
+floor and the vote take turns in more and shorter runs under the same wrk load (32
+connections), all servers up at once, and each run also reads the CPU the whole machine spent
+(/proc/stat) and the share of PostgreSQL and Redis. With ``--compare DIR`` the vote is also
+served from another checkout of the project (for instance ``git worktree add /tmp/before
+HEAD~1``), in the same turns, on the same database: a change is then measured against the code
+before it, run for run.
 
 Prints every run and, per server, the median over the rounds of its ratio to the floor run just
 before it: by requests/s, and by CPU per request (the floor's over the vote's). A diagnostic for
