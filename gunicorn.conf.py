@@ -15,6 +15,9 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
+# gunicorn 25.1+ opens a control socket (runtime reload, worker count) at one path per user,
+# which every gunicorn on the host shares (the benchmarks run three at once): not used here.
+control_socket_disable = True
 # A worker is replaced after this many requests, so that no slow growth of memory lasts.
 max_requests = 20_000
 max_requests_jitter = 2_000
@@ -25,8 +28,10 @@ preload_app = False
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-# gunicorn merges this into its own defaults, whose loggers name the handlers "console" and
-# "error_console": both are redefined here to write JSON lines like the app (app/logs.py).
+# gunicorn updates its own defaults with this, key by key: the handlers "console" and
+# "error_console" are redefined to write JSON lines like the app (app/logs.py), and its loggers
+# no longer pass their records on to the root's handler too (each of gunicorn's lines was written
+# twice: tests/production/test_logs.py).
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -35,6 +40,9 @@ logconfig_dict = {
         name: {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
         for name in ("console", "error_console")},
     "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        name: {"level": "INFO", "handlers": [handler], "propagate": False, "qualname": name}
+        for name, handler in (("gunicorn.error", "error_console"), ("gunicorn.access", "console"))},
 }
 
 
@@ -49,3 +57,9 @@ class _NoAccessLog(glogging.Logger):
 
 
 logger_class = _NoAccessLog
+
+
+def post_worker_init(worker):
+    """A line when a worker has built the app and takes requests: gunicorn's own "Booting worker"
+    comes at the fork, before the app is loaded (benchmarks/harness.py waits for these lines)."""
+    worker.log.info("Worker ready (pid: %s)", worker.pid)

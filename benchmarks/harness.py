@@ -39,7 +39,9 @@ class Server:
 
     def __init__(self, env, log, workers=4, app="wsgi:app", settings=None, log_level="WARNING",
                  root=PROJECT_ROOT):
-        self.root = Path(root)  # another checkout of the project serves its own code
+        # Another checkout of the project serves its own code, under this one's server settings
+        # (gunicorn.conf.py: the same workers, logs and ready lines for every checkout compared).
+        self.root = Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(log)
@@ -48,16 +50,24 @@ class Server:
             **os.environ, **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_LOGLEVEL": "info",  # the workers' ready lines (``start``)
             "LOG_FORMAT": "json",
             "LOG_LEVEL": log_level,  # WARNING: a line per request would cost the load its speed
             **{f"FLASK_{name}": str(value) for name, value in (settings or {}).items()},
         }
         self.process = None
 
+    #: What gunicorn.conf.py's post_worker_init writes once a worker has built the app.
+    READY = b"Worker ready (pid: "
+
     def start(self, probe="/healthz"):
+        """Start gunicorn and return once every worker has built the app and ``probe`` answers
+        200: a burst sent earlier would all go to the first worker up."""
+        self.log.touch()
+        logged = self.log.stat().st_size  # the log of an earlier start (a restart) is kept
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(self.root / "gunicorn.conf.py"),
+                [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
                  self.app], cwd=self.root, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
@@ -65,12 +75,23 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-3000:]}")
             try:
-                if fetch(self.url + probe, timeout=2)[0] == 200:
+                if self.ready_workers(logged) >= self.workers and fetch(
+                        self.url + probe, timeout=2)[0] == 200:
                     return self
             except OSError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer: {self.log.read_text()[-3000:]}")
+
+    @property
+    def workers(self):
+        return int(self.env["GUNICORN_WORKERS"])
+
+    def ready_workers(self, since=0):
+        """How many workers have said they are ready in the log since byte ``since``."""
+        with self.log.open("rb") as log:
+            log.seek(since)
+            return log.read().count(self.READY)
 
     def worker_pids(self):
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
