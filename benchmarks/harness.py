@@ -112,6 +112,21 @@ class Server:
                 self.kill()
 
 
+#: The databases of benchmark runs are named this prefix and the pid of the run's process.
+BENCH_DATABASE_PREFIX = "award_bench_"
+
+
+def _running(pid):
+    """Whether a process of this pid runs on this machine (whoever owns it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def own_database(server_url):
     """A new database on the PostgreSQL server of ``server_url`` for one run, dropped after it,
@@ -124,13 +139,20 @@ def own_database(server_url):
     from sqlalchemy.pool import NullPool
 
     url = make_url(server_url)
-    name = f"award_bench_{os.getpid()}"
+    name = f"{BENCH_DATABASE_PREFIX}{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     def run(sql):
         with admin.connect() as connection:
-            connection.exec_driver_sql(sql)
+            result = connection.exec_driver_sql(sql)
+            return result.scalars().all() if result.returns_rows else None
 
+    # A run stopped by a signal (SIGTERM, SIGKILL) never reaches the ``finally`` below: its
+    # database would stay on the server for good. Drop those of runs no longer running here.
+    for stale in run("SELECT datname FROM pg_database"):
+        pid = stale.removeprefix(BENCH_DATABASE_PREFIX)
+        if stale.startswith(BENCH_DATABASE_PREFIX) and pid.isdigit() and not _running(int(pid)):
+            run(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)')
     run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     run(f'CREATE DATABASE "{name}"')
     try:

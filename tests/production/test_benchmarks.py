@@ -1,7 +1,16 @@
-"""What the benchmarks say of the database they measure: a vote's figure counts only where a
-commit is durable (benchmarks/harness.py ``durability``)."""
+"""What the benchmarks say of the database they measure (a vote's figure counts only where a
+commit is durable: benchmarks/harness.py ``durability``), and the databases they leave."""
+import os
+import subprocess
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
 from app.extensions import db
-from benchmarks.harness import durability
+from benchmarks.harness import durability, own_database
+from tests.conftest import ON_POSTGRESQL
 
 
 def test_the_benchmarks_say_whether_the_database_commits_durably(app):
@@ -22,3 +31,36 @@ def test_the_benchmarks_say_whether_the_database_commits_durably(app):
         connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     db.engine.dispose()
     assert durability(app) == (f"PostgreSQL, fsync={fsync}, synchronous_commit=off", False)
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="a benchmark's own database is a PostgreSQL one")
+def test_a_benchmark_drops_the_databases_that_killed_runs_left_behind():
+    admin = create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT",
+                          poolclass=NullPool)
+
+    def databases():
+        with admin.connect() as connection:
+            return set(connection.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'award_bench_%%'").scalars())
+
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    running = subprocess.Popen(["sleep", "60"])
+    killed, other = f"award_bench_{finished.pid}", f"award_bench_{running.pid}"
+    try:
+        with admin.connect() as connection:
+            for name in (killed, other):
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        with own_database(os.environ["TEST_DATABASE_URL"]) as url:
+            own = make_url(url).database
+            assert own == f"award_bench_{os.getpid()}"
+            # the killed run's database is gone; a run still going keeps its own
+            assert {own, other} <= databases() and killed not in databases()
+        assert own not in databases()
+    finally:
+        running.kill()
+        running.wait()
+        with admin.connect() as connection:
+            for name in (killed, other):
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
