@@ -4,7 +4,9 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_timezone_location
 from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -56,6 +58,15 @@ def format_local(moment, tz_name=None, fmt="medium"):
     if pattern is None:
         return babel_format_datetime(moment, format="long", tzinfo=tz, locale=get_locale())
     return babel_format_datetime(moment, format=pattern, tzinfo=tz, locale=get_locale())
+
+
+def zone_name(tz_name):
+    """A time zone as people say it, in the visitor's language: Asia/Shanghai is
+    "中国（上海）时间" in Chinese, "China (Shanghai) Time" in English (Babel's CLDR names). A zone
+    of no country (UTC, Etc/GMT-8), which CLDR calls "Unknown Region", keeps its own name."""
+    if get_global("zone_territories").get(tz_name, "ZZ") == "ZZ":
+        return tz_name
+    return get_timezone_location(tz_name, locale=get_locale())
 
 
 #: Interface words for the enums, translated once here so that every page names them alike.
@@ -117,6 +128,7 @@ def current_language():
 def register(app):
     app.register_blueprint(bp)
     app.jinja_env.filters["local_time"] = format_local
+    app.jinja_env.filters["zone_name"] = zone_name
 
     @app.context_processor
     def _words():

@@ -43,6 +43,18 @@ def test_times_are_shown_in_the_campaigns_time_zone(client, demo):
     assert local in client.get("/c/gz-2020-social-work-week").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("zone", "zh", "en"), [
+    ("Asia/Shanghai", "时间均为中国（上海）时间。", "All times are China (Shanghai) Time."),
+    ("Asia/Hong_Kong", "时间均为中国香港特别行政区时间。", "All times are Hong Kong SAR China Time."),
+    ("UTC", "时间均为UTC。", "All times are UTC."),  # no country: not "Unknown Region"
+])
+def test_a_campaign_names_its_time_zone_as_people_say_it(client, make_campaign, zone, zh, en):
+    make_campaign(slug="zoned", timezone=zone)
+    assert zh in client.get("/c/zoned").get_data(as_text=True)
+    client.get("/lang/en")
+    assert en in client.get("/c/zoned").get_data(as_text=True)
+
+
 ERRORS_ZH = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 405: "不支持的请求方式",
              413: "内容过大", 429: "请求过于频繁", 500: "出错了"}
 ERRORS_EN = {400: "Bad request", 403: "Not allowed", 404: "Page not found",
