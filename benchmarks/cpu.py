@@ -28,6 +28,7 @@ from .harness import (
     PROJECT_ROOT,
     Server,
     app_env,
+    close_connections,
     make_load_campaign,
     make_voters,
     own_database,
@@ -100,6 +101,7 @@ def main(argv=None):
             _category_id, entry_ids = make_load_campaign(1000, 10**6)
             voters = make_voters(400, prefix="cpu")
             db.session.remove()
+        close_connections(app)
         script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
         servers = [("floor", Server({}, Path(instance) / "floor.log", workers,
                                     app="benchmarks.floor:app"), None)]

@@ -162,6 +162,17 @@ def own_database(server_url):
         admin.dispose()
 
 
+def close_connections(app):
+    """Close the pooled connections of the app's engines once this process is done with the
+    database (the servers have their own): own_database's DROP ... WITH (FORCE) would otherwise
+    cut them, and they would die later with a ResourceWarning."""
+    from app.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 def durability(app, settings=None):
     """(how the database writes a commit, whether that is durable): a benchmark of writes counts
     only on a server that keeps a commit through a crash. PostgreSQL: fsync and

@@ -1,7 +1,7 @@
 """HTTP benchmarks of the production profile on loopback, each beside the framework floor.
 
     python -m benchmarks.http [--only vote,tally,entry,gallery] [--database-url URL]
-                              [--redis-url URL] [--votes 1000000] [--workers N]
+                              [--redis-url URL] [--votes 1000000] [--workers N] [--seconds 10]
 
 gunicorn (gunicorn.conf.py: sync workers, as many as it sets for this machine) serves the app on
 a fresh database with 1,000 entries and 1,000,000 votes; the floor is benchmarks/floor.py under
@@ -26,6 +26,7 @@ from .harness import (
     LOAD_LIMITS,
     Server,
     app_env,
+    close_connections,
     durability,
     make_load_campaign,
     make_voters,
@@ -70,6 +71,14 @@ def write_vote_script(path, voters, entry_ids):
     return path
 
 
+def vote_offsets(voters, entries, threads=2):
+    """Where the vote script starts in each of measure's four runs: a quarter of the entries
+    apart, so that no run's voter votes again for an entry a run before it voted for that day
+    (each of wrk's threads walks its voters, then moves on to the next entry)."""
+    step = voters // threads * (entries // 4)
+    return [run * step for run in range(4)]
+
+
 def parse_latency(text):
     value, unit = float(text[:-2] if text.endswith(("ms", "us")) else text[:-1]), (
         text[-2:] if text.endswith(("ms", "us")) else text[-1:])
@@ -94,17 +103,19 @@ def wrk(url, seconds, connections=32, threads=2, script=None, args=()):
             "socket_errors": errors.group(1) if errors else ""}
 
 
-def measure(url, floor_url, script=None, offsets=None):
-    """A 2 s warm-up, then 3 runs of 10 s, each just after a 10 s run of the floor: the median
-    run (by requests/s), and the median of the three runs' ratios to their floor run, so that a
-    drift of the machine's speed between runs moves both sides of each ratio alike."""
+def measure(url, floor_url, script=None, offsets=None, seconds=10):
+    """A 2 s warm-up, then 3 runs of 10 s (``seconds``), each just after a run of the floor as
+    long: the median run (by requests/s), and the median of the three runs' ratios to their floor
+    run, so that a drift of the machine's speed between runs moves both sides of each ratio
+    alike."""
     args = [(offset,) if script else () for offset in offsets or [0, 0, 0, 0]]
-    wrk(floor_url, 2)
-    wrk(url, 2, script=script, args=args[0])
+    warm_up = min(2, seconds)
+    wrk(floor_url, warm_up)
+    wrk(url, warm_up, script=script, args=args[0])
     runs, floors = [], []
     for i in range(3):
-        floors.append(wrk(floor_url, 10))
-        runs.append(wrk(url, 10, script=script, args=args[i + 1]))
+        floors.append(wrk(floor_url, seconds))
+        runs.append(wrk(url, seconds, script=script, args=args[i + 1]))
     median = dict(sorted(runs, key=lambda run: run["rps"])[1])
     median["runs_rps"] = [round(run["rps"]) for run in runs]
     median["floor_runs_rps"] = [round(run["rps"]) for run in floors]
@@ -134,6 +145,8 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--seconds", type=int, default=10,
+                        help="length of each run (the issue's figures: 10)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: scripts/services start installs it (Debian's package)")
@@ -159,6 +172,7 @@ def main(argv=None):
         workers = args.workers or cpu_count() * 2 + 1
         settings = {**LOAD_LIMITS, **dict(item.split("=", 1) for item in args.setting)}
         writes, durable = durability(app, settings)
+        close_connections(app)
         floor = Server({}, Path(instance) / "floor.log", workers, app="benchmarks.floor:app")
         server = Server(app_env(app), Path(instance) / "app.log", workers, settings=settings)
         try:
@@ -168,15 +182,19 @@ def main(argv=None):
             if "vote" in only:
                 script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
                 results["vote"] = measure(server.url + "/", floor_url, script,
-                                          offsets=[0, 40_000, 80_000, 120_000])
+                                          offsets=vote_offsets(len(voters), len(entry_ids)),
+                                          seconds=args.seconds)
                 results["peak_worker_mb"] = peak_memory_mb(server.worker_pids())
             if "tally" in only:
                 results["tally"] = measure(
-                    server.url + "/api/v1/campaigns/load/categories/hotlines/tally", floor_url)
+                    server.url + "/api/v1/campaigns/load/categories/hotlines/tally", floor_url,
+                    seconds=args.seconds)
             if "entry" in only:
-                results["entry"] = measure(server.url + "/c/load/hotlines/HL-0500", floor_url)
+                results["entry"] = measure(server.url + "/c/load/hotlines/HL-0500", floor_url,
+                                           seconds=args.seconds)
             if "gallery" in only:
-                results["gallery"] = measure(server.url + "/c/load/hotlines/?page=3", floor_url)
+                results["gallery"] = measure(server.url + "/c/load/hotlines/?page=3", floor_url,
+                                             seconds=args.seconds)
             results["peak_worker_mb_after_all"] = peak_memory_mb(server.worker_pids())
         finally:
             server.stop()

@@ -27,6 +27,7 @@ from .harness import (
     LOAD_LIMITS,
     Server,
     app_env,
+    close_connections,
     durability,
     make_load_campaign,
     make_voters,
@@ -234,6 +235,7 @@ def main(argv=None):
           own_database(args.database_url) as database_url):
         app = make_app(Path(instance), database_url, args.redis_url)
         problems, figures = run(args, app)
+        close_connections(app)
     print(json.dumps(figures, ensure_ascii=False))
     for problem in problems:
         print(f"FAILED: {problem}")

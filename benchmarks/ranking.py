@@ -44,7 +44,7 @@ def main(argv=None):
     from voting.models import Vote
     from voting.services import recount
 
-    from .harness import make_load_campaign, own_database
+    from .harness import close_connections, make_load_campaign, own_database
     from .load import make_app
     from .seed import seed_reviews, seed_votes
 
@@ -79,6 +79,7 @@ def main(argv=None):
                 figures[f"ranking_{method}_ms"] = timed(lambda: category_ranking(category),
                                                         args.repeat)
             db.session.rollback()
+        close_connections(app)
     goals = {"recount_all_ms": 100, "recount_day_ms": 25, "ranking_mean_ms": 200,
              "ranking_trimmed_ms": 200, "ranking_zscore_ms": 200}
     print(json.dumps(figures, ensure_ascii=False))

@@ -1,5 +1,6 @@
 """What the benchmarks say of the database they measure (a vote's figure counts only where a
 commit is durable: benchmarks/harness.py ``durability``), and the databases they leave."""
+import json
 import os
 import subprocess
 
@@ -9,8 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
+from benchmarks import http
 from benchmarks.harness import durability, own_database
-from tests.conftest import ON_POSTGRESQL
+from tests.conftest import ON_POSTGRESQL, require
 
 
 def test_the_benchmarks_say_whether_the_database_commits_durably(app):
@@ -64,3 +66,28 @@ def test_a_benchmark_drops_the_databases_that_killed_runs_left_behind():
             for name in (killed, other):
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_the_http_benchmark_measures_every_path_beside_the_floor(capsys):
+    """benchmarks.http end to end at a size the suite affords (runs of 1 s, 2 workers): every
+    figure is there, and every vote it sent was accepted (a vote refused would be counted as a
+    vote measured)."""
+    require("wrk", "the HTTP benchmark's load")
+    server = [] if not ON_POSTGRESQL else [
+        "--database-url", os.environ["TEST_DATABASE_URL"],
+        "--redis-url", os.environ["TEST_REDIS_URL"]]
+    http.main(["--votes", "2000", "--voters", "40", "--workers", "2", "--seconds", "1", *server])
+    out = capsys.readouterr().out.splitlines()
+    figures = json.loads(out[0])
+    assert figures["workers"] == 2
+    for name in ("vote", "tally", "entry", "gallery"):
+        run = figures[name]
+        assert len(run["runs_rps"]) == len(run["floor_runs_rps"]) == 3
+        assert min(run["floor_runs_rps"]) > 0 and run["rps"] > 0 and run["p99_ms"] > 0
+        assert 0 < run["ratio"] < 2 and run["non_2xx"] == 0, name
+        assert any(line.startswith(name) and f"{run['ratio']:.1%}" in line for line in out)
+    assert 0 < figures["peak_worker_mb"] <= figures["peak_worker_mb_after_all"] < 1000
+    assert out[1] == f"database: {figures['database']}" + (
+        "" if ON_POSTGRESQL and "fsync=on" in figures["database"] else " (not durable)"
+        if ON_POSTGRESQL else "")
+    assert out[-1].startswith(("all goals met", "missed: "))
