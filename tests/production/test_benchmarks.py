@@ -1,6 +1,7 @@
 """What the benchmarks say of the database they measure (a vote's figure counts only where a
 commit is durable: benchmarks/harness.py ``durability``), and the databases they leave."""
 import json
+import logging
 import os
 import subprocess
 
@@ -68,7 +69,18 @@ def test_a_benchmark_drops_the_databases_that_killed_runs_left_behind():
         admin.dispose()
 
 
-def test_the_http_benchmark_measures_every_path_beside_the_floor(capsys):
+@pytest.fixture
+def own_logging():
+    """The benchmark's app is not a testing one: it points the root logger at the stderr of the
+    moment (here capsys's, closed after the test). Put pytest's logging back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_http_benchmark_measures_every_path_beside_the_floor(capsys, own_logging):
     """benchmarks.http end to end at a size the suite affords (runs of 1 s, 2 workers): every
     figure is there, and every vote it sent was accepted (a vote refused would be counted as a
     vote measured)."""
@@ -86,7 +98,7 @@ def test_the_http_benchmark_measures_every_path_beside_the_floor(capsys):
         assert min(run["floor_runs_rps"]) > 0 and run["rps"] > 0 and run["p99_ms"] > 0
         assert 0 < run["ratio"] < 2 and run["non_2xx"] == 0, name
         assert any(line.startswith(name) and f"{run['ratio']:.1%}" in line for line in out)
-    assert 0 < figures["peak_worker_mb"] <= figures["peak_worker_mb_after_all"] < 1000
+    assert 0 < figures["peak_worker_mb"] < 1000 and 0 < figures["peak_worker_mb_after_all"] < 1000
     assert out[1] == f"database: {figures['database']}" + (
         "" if ON_POSTGRESQL and "fsync=on" in figures["database"] else " (not durable)"
         if ON_POSTGRESQL else "")
