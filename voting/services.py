@@ -501,6 +501,13 @@ def votes_left(voter_id, category, now):
     return max(0, category.votes_per_day - used)
 
 
+def voted_today(voter_id, entry, now):
+    """Whether the voter has a vote for ``entry`` on today's date in the campaign (one a day)."""
+    day = vote_day(now, entry.category.campaign.timezone)
+    return db.session.scalar(select(Vote.id).where(
+        Vote.voter_id == voter_id, Vote.entry_id == entry.id, Vote.vote_day == day)) is not None
+
+
 def tallies(category):
     """{entry id: valid votes} from the counters (no count over the vote table)."""
     return dict(db.session.execute(select(EntryTally.entry_id, EntryTally.valid_votes).where(

@@ -129,11 +129,12 @@ def vote_panel(entry):
     now = utcnow()
     voter_id = current_voter_id()
     left = services.votes_left(voter_id, category, now) if voter_id else None
+    voted = bool(left) and services.voted_today(voter_id, entry, now)
     votes, ahead = services.entry_tally(category, entry.id)
     # nosec B704: the output of an autoescaping template, inserted into another template
     return Markup(render_template(  # nosec B704
         "voting/_panel.html", entry=entry, category=category, state=category.phase_state(
-            "voting", now), voter_id=voter_id, left=left,
+            "voting", now), voter_id=voter_id, left=left, voted=voted,
         tally=visible_tally(category, votes, ahead, now)))
 
 

@@ -198,6 +198,9 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         citizen.locator(".vote-panel form button").click()
         citizen.wait_for_load_state()
         assert "/vote/receipts/" in citizen.url
+        # a second tab, opened while a vote was left: its button stays until it is clicked
+        other_tab = citizen.context.new_page()
+        other_tab.goto("/c/week/stories/ST-003")
         citizen.goto("/c/week/stories/ST-002")
         citizen.locator(".vote-panel form button").click()
         citizen.wait_for_load_state()
@@ -206,12 +209,17 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
             Vote.entry_id == entry.id)) == 1
 
     with trip.step("citizen-meets-the-daily-quota", citizen):
-        citizen.goto("/c/week/stories/ST-003")
-        citizen.locator(".vote-panel form button").click()
-        citizen.wait_for_load_state()
-        message = flash_text(citizen)
+        other_tab.locator(".vote-panel form button").click()  # the server refuses it
+        other_tab.wait_for_load_state()
+        message = flash_text(other_tab)
         assert ("2" in message and ("今天" in message or "today" in message)), message
-        assert citizen.locator(".flash-error").count() == 1
+        assert other_tab.locator(".flash-error").count() == 1
+        other_tab.close()
+        citizen.goto("/c/week/stories/ST-003")  # a page opened now says so before any click
+        panel = citizen.locator(".vote-panel")
+        assert panel.locator("form").count() == 0 and panel.locator("button:disabled").count() == 1
+        words = panel.inner_text()
+        assert "今日票数已用完" in words or "No votes left today" in words, words
 
     with trip.step("organiser-voids-the-script", organiser):
         organiser.goto("/vote/manage/week/stories/fraud")

@@ -69,6 +69,33 @@ def test_one_vote_per_entry_per_day_and_the_daily_quota(app, voted, verified):
     assert db.session.scalar(select(DailyQuota.used)) == 3
 
 
+def test_the_vote_button_says_before_the_click_what_a_vote_would_meet(app, voted, verified):
+    category, entries = voted
+    client = verified()
+
+    def page(entry):
+        return client.get(f"/c/week/workers/{entry.number}").get_data(as_text=True)
+
+    form = f'action="/vote/entries/{entries[0].id}"'
+    first = page(entries[0])
+    assert form in first and "为 SW-001 投票" in first and "本类别今日剩余票数：3" in first
+    vote(client, entries[0])
+    first = page(entries[0])
+    assert "今天已为 SW-001 投票" in first and form not in first and "disabled" in first
+    assert "本类别今日剩余票数：2" in first
+    second = page(entries[1])
+    assert f'action="/vote/entries/{entries[1].id}"' in second and "disabled" not in second
+    vote(client, entries[1])
+    vote(client, entries[2])
+    for entry in entries:  # the quota used: no form on any entry of the category
+        html = page(entry)
+        assert "今日票数已用完" in html and "您今天在本类别的 3 票已用完，请明天再来。" in html
+        assert f'action="/vote/entries/{entry.id}"' not in html
+    # another voter, on the same page, still has a button
+    assert f'action="/vote/entries/{entries[0].id}"' in verified("13912345678").get(
+        "/c/week/workers/SW-001").get_data(as_text=True)
+
+
 def test_a_refused_vote_leaves_the_quota_and_the_tally_untouched(app, voted):
     category, entries = voted
     voter = new_voter()
