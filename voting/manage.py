@@ -1,6 +1,6 @@
 """Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason."""
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -110,45 +110,67 @@ def void(slug, key):
 @bp.get("/manage/<slug>/<key>/chart.svg")
 @role_required(Role.ORGANISER)
 def chart(slug, key):
-    """Votes per hour of the most voted entries, drawn as SVG by the app."""
+    """Votes per hour of the most voted entries, drawn as SVG by the app (``width``: the page
+    asks a narrow one for phones, whose text stays readable rather than shrunk)."""
     category = _category(slug, key)
     votes = services.vote_records(category)
     top = [entry for entry, _count in Counter(v.entry for v in votes).most_common(6)]
     numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
         Entry.id.in_(top))).all())
-    return Response(draw_chart(votes, top, numbers, request.args.get("bucket", 3600, type=int)),
+    return Response(draw_chart(votes, top, numbers, request.args.get("bucket", 3600, type=int),
+                               width=request.args.get("width", 720, type=int),
+                               tz=category.campaign.tz),
                     mimetype="image/svg+xml")
 
 
 COLOURS = ("#b3261e", "#1f4f99", "#1a7f37", "#9a6700", "#6f42c1", "#0b7285")
+#: Room for one entry's number in the legend, and the height of a legend row.
+LEGEND_WIDTH, LEGEND_ROW = 96, 18
 
 
-def draw_chart(votes, entries, labels, bucket=3600, width=720, height=260):
-    """A line per entry of votes per ``bucket`` seconds."""
-    bucket = max(60, bucket)
+def draw_chart(votes, entries, labels, bucket=3600, width=720, plot_height=200, tz=UTC):
+    """A line per entry of votes per ``bucket`` seconds, ``width`` pixels wide (320-1200): the
+    first and the last period's start in ``tz`` under the axis, the legend in as many rows as
+    the width needs."""
+    bucket, width = max(60, bucket), min(1200, max(320, width))
     if not votes or not entries:
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40">'
                 '<text x="8" y="24" font-size="14">—</text></svg>')
-    start = min(v.at for v in votes) // bucket
-    end = max(v.at for v in votes) // bucket
-    slots = int(end - start) + 1
+    start = int(min(v.at for v in votes) // bucket)
+    end = int(max(v.at for v in votes) // bucket)
+    slots = end - start + 1
     series = {entry: [0] * slots for entry in entries}
     for vote in votes:
         if vote.entry in series:
-            series[vote.entry][int(vote.at // bucket - start)] += 1
+            series[vote.entry][int(vote.at // bucket) - start] += 1
     peak = max(max(values) for values in series.values()) or 1
-    left, bottom, right, top = 40, height - 30, width - 10, 10
+    left, top, right = 40, 10, width - 10
+    bottom = top + plot_height
+    per_row = max(1, (right - left) // LEGEND_WIDTH)
+    height = bottom + 40 + LEGEND_ROW * -(-len(entries) // per_row)
 
     def point(index, value):
-        x = left + (right - left) * (index / max(1, slots - 1))
+        share = index / (slots - 1) if slots > 1 else 0.5  # one period: in the middle
+        x = left + (right - left) * share
         y = bottom - (bottom - top) * value / peak
         return f"{x:.1f},{y:.1f}"
 
+    def when(slot):
+        return datetime.fromtimestamp(slot * bucket, UTC).astimezone(tz).strftime("%m-%d %H:%M")
+
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="11">',
+             f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="12">',
              f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#999"/>',
-             f'<text x="4" y="{top + 10}">{peak}</text><text x="4" y="{bottom}">0</text>']
+             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak}</text>'
+             f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>']
+    if slots > 1:
+        parts.append(f'<text x="{left}" y="{bottom + 16}" fill="#555">{when(start)}</text>'
+                     f'<text x="{right}" y="{bottom + 16}" fill="#555" text-anchor="end">'
+                     f'{when(end)}</text>')
+    else:
+        parts.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 16}" fill="#555" '
+                     f'text-anchor="middle">{when(start)}</text>')
     for index, entry in enumerate(entries):
         colour = COLOURS[index % len(COLOURS)]
         points = " ".join(point(i, v) for i, v in enumerate(series[entry]))
@@ -156,7 +178,9 @@ def draw_chart(votes, entries, labels, bucket=3600, width=720, height=260):
         if slots == 1:  # a line of one point draws nothing: mark it
             x, y = point(0, series[entry][0]).split(",")
             parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{colour}"/>')
-        parts.append(f'<text x="{left + 8 + 90 * index}" y="{height - 8}" fill="{colour}">'
+        row, column = divmod(index, per_row)
+        parts.append(f'<text x="{left + LEGEND_WIDTH * column}" '
+                     f'y="{bottom + 40 + LEGEND_ROW * row}" fill="{colour}">'
                      f'{escape(labels.get(entry, entry))}</text>')
     parts.append("</svg>")
     return "".join(parts)

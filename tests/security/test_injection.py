@@ -26,7 +26,7 @@ def test_search_and_filters_take_hostile_text_as_text(app, world, probe):
         (organiser, f"/moderation/{slug}/{key}/", {"q": probe, "status": probe}),
         (organiser, "/admin/accounts", {"status": probe}),
         (organiser, "/admin/audit", {"q": probe, "page": probe}),
-        (organiser, f"/vote/manage/{slug}/{key}/chart.svg", {"bucket": probe}),
+        (organiser, f"/vote/manage/{slug}/{key}/chart.svg", {"bucket": probe, "width": probe}),
     ]
     for client, url, query in requests:
         response = client.get(url, query_string=query)

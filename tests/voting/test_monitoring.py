@@ -1,5 +1,7 @@
 """Organisers see the signals, void votes with a reason, and tallies follow; votes stay."""
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -118,3 +120,32 @@ def test_the_chart_marks_votes_that_all_fall_in_one_hour():
     assert 'cy="10.0"' in svg  # the entry with the most votes reaches the top
     spread = [VoteRecord(id=i, voter=i, entry=1, at=3600.0 * i) for i in range(3)]
     assert "<circle" not in draw_chart(spread, [1], {1: "ST-001"})
+
+
+def test_the_chart_fits_a_phone_and_says_when_in_the_campaigns_time():
+    from voting.fraud import VoteRecord
+    from voting.manage import draw_chart
+
+    one_am = datetime(2026, 11, 23, 1, tzinfo=UTC).timestamp()  # 09:00 in Shanghai
+    votes = [VoteRecord(id=i, voter=i, entry=1 + i % 6, at=one_am + 600 * i) for i in range(18)]
+    labels = {n: f"ST-00{n}" for n in range(1, 7)}
+
+    def legend_rows(svg):
+        return {y for y, _number in re.findall(r'y="(\d+)" fill="#\w+">(ST-00\d)</text>', svg)}
+
+    phone = draw_chart(votes, list(labels), labels, width=360, tz=ZoneInfo("Asia/Shanghai"))
+    assert 'width="360"' in phone and len(legend_rows(phone)) == 2  # six numbers, two rows
+    assert "11-23 09:00" in phone and "11-23 11:00" in phone  # the first and the last hour
+    desktop = draw_chart(votes, list(labels), labels, width=960, tz=ZoneInfo("Asia/Shanghai"))
+    assert len(legend_rows(desktop)) == 1
+    assert 'width="1200"' in draw_chart(votes, [1], labels, width=10**6)
+    assert 'width="320"' in draw_chart(votes, [1], labels, width=-5)
+
+
+def test_the_monitoring_page_asks_phones_for_a_narrow_chart(brushed, organiser):
+    client, _user = organiser
+    html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert 'media="(max-width: 640px)"' in html and "chart.svg?width=360" in html
+    assert "图中时间为中国（上海）时间。" in html
+    narrow = client.get("/vote/manage/week/workers/chart.svg?width=360")
+    assert narrow.status_code == 200 and b'width="360"' in narrow.data
