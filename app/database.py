@@ -134,3 +134,13 @@ def configure_postgresql(engine):
 def enum_type(cls):
     """A portable (VARCHAR + CHECK) column type storing an enum's values, not its names."""
     return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+def dispose_engines():
+    """Close every pooled connection of the current app's engines: the default one and, on
+    PostgreSQL, the vote's autocommit one (AUTOCOMMIT_BIND). For a process done with the
+    database: the tests before a database is dropped, the benchmarks before theirs is."""
+    from .extensions import db
+
+    for engine in db.engines.values():
+        engine.dispose()

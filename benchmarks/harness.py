@@ -166,11 +166,10 @@ def close_connections(app):
     """Close the pooled connections of the app's engines once this process is done with the
     database (the servers have their own): own_database's DROP ... WITH (FORCE) would otherwise
     cut them, and they would die later with a ResourceWarning."""
-    from app.extensions import db
+    from app.database import dispose_engines
 
     with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
+        dispose_engines()
 
 
 def durability(app, settings=None):

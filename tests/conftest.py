@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.config import PROJECT_ROOT
-from app.database import utcnow
+from app.database import dispose_engines, utcnow
 from app.extensions import db
 from app.models import Agency, Campaign, Category, Criterion, Role, User, UserStatus
 from benchmarks.harness import free_port
@@ -154,13 +154,6 @@ def make_app(tmp_path, migrated_db, postgres):
             dispose_engines()  # before the database goes
     if "database" in made:
         postgres.drop(made["database"])
-
-
-def dispose_engines():
-    """Close every pooled connection of the current app's engines: the default one and, on
-    PostgreSQL, the vote's autocommit one (app.database.AUTOCOMMIT_BIND)."""
-    for engine in db.engines.values():
-        engine.dispose()
 
 
 def redis_client(url):
