@@ -126,6 +126,10 @@ def chart(slug, key):
 COLOURS = ("#b3261e", "#1f4f99", "#1a7f37", "#9a6700", "#6f42c1", "#0b7285")
 #: Room for one entry's number in the legend, and the height of a legend row.
 LEGEND_WIDTH, LEGEND_ROW = 96, 18
+#: The dashes of each entry's line after the first (solid): one on top of another lets it show.
+DASHES = ("", "10 5", "5 4", "2 3", "12 3 3 3", "7 2")
+#: How far apart the dots of entries stand when every vote falls in one period.
+DOT_STEP = 14
 
 
 def draw_chart(votes, entries, labels, bucket=3600, width=720, plot_height=200, tz=UTC):
@@ -171,16 +175,28 @@ def draw_chart(votes, entries, labels, bucket=3600, width=720, plot_height=200, 
     else:
         parts.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 16}" fill="#555" '
                      f'text-anchor="middle">{when(start)}</text>')
+    # Entries of equal counts would hide each other: each line is drawn narrower than the one
+    # before (the most voted, first, is the widest) and dashed, so a line under another still
+    # shows at its edges and between the dashes; the dots of a single period stand side by side.
+    last = len(entries) - 1
     for index, entry in enumerate(entries):
         colour = COLOURS[index % len(COLOURS)]
+        label = escape(labels.get(entry, entry))
         points = " ".join(point(i, v) for i, v in enumerate(series[entry]))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        dashes = DASHES[index % len(DASHES)]
+        parts.append(f'<polyline fill="none" stroke="{colour}" '
+                     f'stroke-width="{2 + (last - index)}" stroke-linejoin="round" '
+                     + (f'stroke-dasharray="{dashes}" ' if dashes else "")
+                     + f'points="{points}"><title>{label}</title></polyline>')
         if slots == 1:  # a line of one point draws nothing: mark it
-            x, y = point(0, series[entry][0]).split(",")
-            parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{colour}"/>')
+            _x, y = point(0, series[entry][0]).split(",")
+            x = (left + right) / 2 + DOT_STEP * (index - last / 2)
+            parts.append(f'<circle cx="{x:.1f}" cy="{y}" r="5" fill="{colour}">'
+                         f'<title>{label}: {series[entry][0]}</title></circle>')
         row, column = divmod(index, per_row)
-        parts.append(f'<text x="{left + LEGEND_WIDTH * column}" '
-                     f'y="{bottom + 40 + LEGEND_ROW * row}" fill="{colour}">'
-                     f'{escape(labels.get(entry, entry))}</text>')
+        x, y = left + LEGEND_WIDTH * column, bottom + 40 + LEGEND_ROW * row
+        parts.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 18}" y2="{y - 4}" stroke="{colour}" '
+                     f'stroke-width="2"' + (f' stroke-dasharray="{dashes}"' if dashes else "")
+                     + f'/><text x="{x + 22}" y="{y}" fill="{colour}">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -122,6 +122,28 @@ def test_the_chart_marks_votes_that_all_fall_in_one_hour():
     assert "<circle" not in draw_chart(spread, [1], {1: "ST-001"})
 
 
+def test_entries_of_equal_counts_stay_visible_on_the_chart():
+    """Two entries with the same votes every hour: neither line nor dot hides the other."""
+    from voting.fraud import VoteRecord
+    from voting.manage import draw_chart
+
+    labels = {1: "ST-001", 2: "ST-002", 3: "ST-003"}
+    one_hour = [VoteRecord(id=i, voter=i, entry=1 + i % 3, at=7200.0 + i) for i in range(6)]
+    dots = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>(ST-00\d): 2</title>',
+                      draw_chart(one_hour, [1, 2, 3], labels))
+    assert [label for _x, _y, label in dots] == ["ST-001", "ST-002", "ST-003"]
+    assert len({x for x, _y, _label in dots}) == 3 and len({y for _x, y, _l in dots}) == 1
+    hours = [VoteRecord(id=i, voter=i, entry=1 + i % 2, at=3600.0 * (i // 2)) for i in range(8)]
+    svg = draw_chart(hours, [1, 2], labels)
+    lines = re.findall(r'<polyline [^>]*stroke-width="(\d+)"[^>]*points="([^"]+)">'
+                       r'<title>(ST-00\d)</title>', svg)
+    (first, points, one), (second, same_points, two) = lines
+    assert points == same_points and (one, two) == ("ST-001", "ST-002")
+    drawn = re.findall(r"<polyline [^>]*>", svg)
+    assert "dasharray" not in drawn[0] and "dasharray" in drawn[1]  # dashed on top: both show
+    assert int(first) > int(second)  # and the one beneath shows at its edges
+
+
 def test_the_chart_fits_a_phone_and_says_when_in_the_campaigns_time():
     from voting.fraud import VoteRecord
     from voting.manage import draw_chart
