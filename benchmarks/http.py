@@ -97,9 +97,11 @@ def wrk(url, seconds, connections=32, threads=2, script=None, args=()):
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
     p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in ", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rate, "p50_ms": p50, "p99_ms": p99, "non_2xx": int(bad.group(1)) if bad else 0,
+    return {"rps": rate, "requests": requests, "p50_ms": p50, "p99_ms": p99,
+            "non_2xx": int(bad.group(1)) if bad else 0,
             "socket_errors": errors.group(1) if errors else ""}
 
 

@@ -3,13 +3,14 @@ commit is durable: benchmarks/harness.py ``durability``), and the databases they
 import json
 import logging
 import os
+import re
 import subprocess
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from benchmarks import http
+from benchmarks import cpu, http
 from benchmarks.harness import durability, own_database
 from tests.conftest import ON_POSTGRESQL, require
 
@@ -97,3 +98,28 @@ def test_the_http_benchmark_measures_every_path_beside_the_floor(capsys, own_log
     assert 0 < figures["peak_worker_mb"] < 1000 and 0 < figures["peak_worker_mb_after_all"] < 1000
     assert out[1].startswith(f"database: {figures['database']}")
     assert out[-1].startswith(("all goals met", "missed: "))
+
+
+def test_the_cpu_benchmark_gives_each_round_and_the_ratios(capsys, own_logging):
+    """benchmarks.cpu end to end, two rounds of 1 s: the floor and the vote take turns, each
+    vote run is accepted whole, and the summary's ratios are those of the rounds."""
+    require("wrk", "the CPU benchmark's load")
+    server = [] if not ON_POSTGRESQL else [
+        "--database-url", os.environ["TEST_DATABASE_URL"],
+        "--redis-url", os.environ["TEST_REDIS_URL"]]
+    assert cpu.main(["--rounds", "2", "--seconds", "1", "--workers", "2", *server]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rounds = [re.match(r"round (\d) (\w+) +(\d+) req/s  CPU ([\d.]+) ms/req  \(PostgreSQL "
+                       r"([\d.]+), Redis ([\d.]+)\)$", line) for line in out[:4]]
+    assert all(rounds), out[:4]  # a line with "non-2xx" at its end would not match
+    assert [(m[1], m[2]) for m in rounds] == [("1", "floor"), ("1", "vote"),
+                                              ("2", "floor"), ("2", "vote")]
+    assert all(int(m[3]) > 0 and float(m[4]) > 0 for m in rounds)
+    if ON_POSTGRESQL:  # the vote's statement and limits are counted to their servers
+        assert all(float(rounds[i][5]) > 0 and float(rounds[i][6]) > 0 for i in (1, 3))
+    summary = re.match(r"vote: requests/s ([\d.]+)% .*; CPU per request ([\d.]+)% .*; CPU per "
+                       r"request without PostgreSQL's and Redis's ([\d.]+)% ", out[-1])
+    by_rate = sorted(int(rounds[i][3]) / int(rounds[i - 1][3]) for i in (1, 3))
+    assert float(summary[1]) == pytest.approx(100 * sum(by_rate) / 2, abs=0.2)
+    if ON_POSTGRESQL:
+        assert float(summary[3]) > float(summary[2])  # the database's share taken out
