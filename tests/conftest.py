@@ -214,6 +214,22 @@ def csrf_token(client, url="/auth/login"):
     return match.group(1) or match.group(2)
 
 
+def script_votes(app, entry, start, count, gap, ip, prefix="bot"):
+    """``count`` votes for ``entry`` as a brushing script casts them, one new voter each, one
+    every ``gap`` seconds from ``start``, from the addresses ``ip.format(i)``."""
+    from voting import services
+    from voting.models import Voter
+
+    with app.test_request_context("/", method="POST"):
+        for i in range(count):
+            voter = Voter(phone_hmac=f"{prefix}-{i:04d}".ljust(64, "x"))
+            db.session.add(voter)
+            db.session.flush()
+            services.cast_vote(voter.id, entry.id, start + timedelta(seconds=gap * i),
+                               ip=ip.format(i), user_agent="bot")
+        db.session.commit()
+
+
 @pytest.fixture
 def post(client):
     """POST a form with the session's CSRF token, as a browser would."""

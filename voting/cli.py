@@ -16,17 +16,21 @@ votes_cli = AppGroup("votes", help="Public votes: fraud signals, recount, purge.
 
 @votes_cli.command("report")
 @click.argument("slug")
-def report_command(slug):
-    """Print the fraud signals of each voted category of campaign SLUG."""
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only the votes of this day (YYYY-MM-DD) in the campaign's time zone.")
+def report_command(slug, day):
+    """Print the fraud signals of each voted category of campaign SLUG (of the whole vote, or
+    of one day with --day)."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is None:
         raise click.ClickException(f"no campaign {slug!r}")
     now = utcnow()
     codes = services.code_records(now - timedelta(days=1))
+    since, until = services.day_bounds(day.date(), campaign.timezone) if day else (None, None)
     for category in campaign.categories:
         if not category.has_public_vote:
             continue
-        votes = services.vote_records(category)
+        votes = services.vote_records(category, since, until)
         signals = fraud.all_signals(votes, codes)
         click.echo(f"{category.key}: {len(votes)} valid votes, {len(signals)} signals")
         for signal in signals:

@@ -11,13 +11,13 @@ with a reason. The thresholds are documented on ``Thresholds`` and can be tuned 
   category does as a whole.
 - ``failing_codes``: a network asks for many codes that are never confirmed (SMS pumping).
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from math import sqrt
 from statistics import median
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteRecord:
     id: int
     voter: object
@@ -27,7 +27,7 @@ class VoteRecord:
     agent: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeRecord:
     net: str
     at: float
@@ -178,11 +178,10 @@ def all_signals(votes, codes=(), t=Thresholds()):
             *one_entry_voters(votes, t), *failing_codes(codes, t)]
 
 
-def tally_without(votes, flagged_ids):
-    """{entry: (votes, votes without the flagged ones)}: the tally before and after."""
-    before, after = defaultdict(int), defaultdict(int)
-    for vote in votes:
-        before[vote.entry] += 1
-        if vote.id not in flagged_ids:
-            after[vote.entry] += 1
-    return {entry: (before[entry], after[entry]) for entry in before}
+def tally_without(votes, flagged_ids, counts=None):
+    """{entry: (votes, votes without the flagged ones)}: the tally before and after. ``counts``
+    is the whole tally ({entry: votes}) where ``votes`` are only some of them (a period's)."""
+    if counts is None:
+        counts = Counter(vote.entry for vote in votes)
+    removed = Counter(vote.entry for vote in votes if vote.id in flagged_ids)
+    return {entry: (count, count - removed[entry]) for entry, count in counts.items() if count}

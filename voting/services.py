@@ -8,7 +8,7 @@ statement in autocommit, its own transaction (``vote_transaction``).
 import secrets
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -173,6 +173,14 @@ class Receipt:
 def vote_day(now, timezone):
     """The day a vote cast at ``now`` counts for: the date in the campaign's time zone."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def day_bounds(day, timezone):
+    """(start, end) of ``day`` in ``timezone``, in UTC: the votes cast that day are those from
+    its start until before its end."""
+    tz = ZoneInfo(timezone)
+    return tuple(datetime.combine(one, time(), tz).astimezone(UTC)
+                 for one in (day, day + timedelta(days=1)))
 
 
 @dataclass(frozen=True)
@@ -566,15 +574,23 @@ def reconcile(category, fix=False):
     return differing
 
 
-def vote_records(category):
-    """The category's valid votes as plain records for the fraud signals."""
+def vote_records(category, since=None, until=None, limit=None):
+    """The category's valid votes as plain records for the fraud signals: those cast from
+    ``since`` until before ``until`` when given, and only the latest ``limit`` of them when
+    given (newest first then)."""
     from .fraud import VoteRecord
 
-    rows = db.session.execute(select(
-        Vote.id, Vote.voter_id, Vote.entry_id, Vote.created_at, Vote.net_hmac, Vote.agent_hmac)
-        .where(Vote.category_id == category.id, Vote.status == VoteStatus.VALID)).all()
+    query = select(Vote.id, Vote.voter_id, Vote.entry_id, Vote.created_at, Vote.net_hmac,
+                   Vote.agent_hmac).where(Vote.category_id == category.id,
+                                          Vote.status == VoteStatus.VALID)
+    if since is not None:
+        query = query.where(Vote.created_at >= since)
+    if until is not None:
+        query = query.where(Vote.created_at < until)
+    if limit is not None:
+        query = query.order_by(Vote.created_at.desc(), Vote.id.desc()).limit(limit)
     return [VoteRecord(r.id, r.voter_id, r.entry_id, r.created_at.timestamp(), r.net_hmac or "",
-                       r.agent_hmac or "") for r in rows]
+                       r.agent_hmac or "") for r in db.session.execute(query)]
 
 
 def code_records(since):

@@ -16,10 +16,9 @@ from app.models import Agency, Role, User, UserStatus
 from nominations.models import Entry, EntryStatus
 from results.models import Publication
 from review.models import Review, ReviewStatus
-from voting import services
-from voting.models import Vote, Voter, VoteStatus
+from voting.models import Vote, VoteStatus
 
-from ..conftest import PASSWORD, dispose_engines
+from ..conftest import PASSWORD, dispose_engines, script_votes
 from .conftest import photo
 
 STORY = ("那年冬天，社工第一次敲开独居老人陈伯的家门。屋里很冷，桌上只有半碗冷粥。"
@@ -56,14 +55,8 @@ def campaign(app, make_campaign, make_category, make_user):
     db.session.add_all(others)
     db.session.commit()
     start = utcnow() - timedelta(hours=3)
-    with app.test_request_context("/", method="POST"):
-        for i in range(12):  # a script: one network, a vote every 10 s
-            voter = Voter(phone_hmac=f"bot-{i:04d}".ljust(64, "x"))
-            db.session.add(voter)
-            db.session.flush()
-            services.cast_vote(voter.id, others[0].id, start + timedelta(seconds=10 * i),
-                               ip=f"203.0.113.{i + 1}", user_agent="bot")
-        db.session.commit()
+    # a script: one network, a vote every 10 s
+    script_votes(app, others[0], start, 12, gap=10, ip="203.0.113.{}")
     organiser = make_user(Role.ORGANISER, email="organiser@example.com", name="组委会")
     expert = make_user(Role.EXPERT, email="expert@example.com", name="王专家")
     return campaign, category, organiser, expert

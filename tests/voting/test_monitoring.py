@@ -1,5 +1,6 @@
 """Organisers see the signals, void votes with a reason, and tallies follow; votes stay."""
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from app.models import AuditLog, Role
 from voting import services
 from voting.models import Vote, Voter, VoteStatus
 
-from ..conftest import PASSWORD, csrf_token
+from ..conftest import PASSWORD, csrf_token, script_votes
 
 
 @pytest.fixture
@@ -20,13 +21,8 @@ def brushed(app, voted):
     """A script's votes at 10 s intervals from one network for SW-001, and a few people's."""
     category, entries = voted
     start = utcnow() - timedelta(hours=2)
+    script_votes(app, entries[0], start, 40, gap=10, ip="203.0.113.{}")
     with app.test_request_context("/", method="POST"):
-        for i in range(40):
-            voter = Voter(phone_hmac=f"bot-{i:04d}".ljust(64, "x"))
-            db.session.add(voter)
-            db.session.flush()
-            services.cast_vote(voter.id, entries[0].id, start + timedelta(seconds=10 * i),
-                               ip=f"203.0.113.{i % 250}", user_agent="bot")
         for i in range(5):
             voter = Voter(phone_hmac=f"person-{i:04d}".ljust(64, "x"))
             db.session.add(voter)
@@ -100,6 +96,20 @@ def test_votes_report_prints_the_signals(app, brushed, runner):
     assert "workers: 45 valid votes" in result.output and "regular" in result.output
 
 
+def test_votes_report_looks_at_one_day_when_asked(app, brushed, runner):
+    category, _entries = brushed
+    tz = ZoneInfo(category.campaign.timezone)
+    days = Counter(vote.created_at.astimezone(tz).date()
+                   for vote in db.session.scalars(select(Vote)))
+    for day, count in days.items():
+        result = runner.invoke(args=["votes", "report", "week", "--day", day.isoformat()])
+        assert result.exit_code == 0 and f"workers: {count} valid votes" in result.output
+    quiet = min(days) - timedelta(days=2)
+    result = runner.invoke(args=["votes", "report", "week", "--day", quiet.isoformat()])
+    assert "workers: 0 valid votes, 0 signals" in result.output
+    assert runner.invoke(args=["votes", "report", "week", "--day", "23/11"]).exit_code == 2
+
+
 @pytest.mark.parametrize("role", [Role.AGENCY, Role.EXPERT])
 def test_only_organisers_see_the_monitoring(app, voted, make_user, role):
     user = make_user(role)
@@ -171,3 +181,45 @@ def test_the_monitoring_page_asks_phones_for_a_narrow_chart(brushed, organiser):
     assert "图中时间为中国（上海）时间。" in html
     narrow = client.get("/vote/manage/week/workers/chart.svg?width=360")
     assert narrow.status_code == 200 and b'width="360"' in narrow.data
+
+
+def test_the_monitoring_looks_at_one_day_at_a_time(app, brushed, organiser, monkeypatch):
+    """A city-wide vote holds millions of votes: the signals and the chart look at the last 24
+    hours or one day of the vote (in the campaign's time zone), at most MAX_ANALYSED votes of
+    it; the tally stays the whole vote's, and voiding returns to the day looked at."""
+    category, entries = brushed
+    client, _user = organiser
+    now = utcnow()
+    category.campaign.voting_opens = now - timedelta(days=5)
+    earlier = now - timedelta(days=3)
+    # another script, three days ago, for SW-003
+    script_votes(app, entries[2], earlier, 30, gap=20, ip="198.51.100.{}", prefix="old-bot")
+    tz = ZoneInfo(category.campaign.timezone)
+    day = earlier.astimezone(tz).date()
+
+    recent = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert "45 票" in recent and "<td>SW-001</td><td>社工1</td><td>40</td><td>0</td>" in recent
+    assert "<td>SW-003</td><td>社工3</td><td>32</td><td>32</td>" in recent  # the whole tally
+    assert f'?day={day.isoformat()}">{day:%m-%d}</a>' in recent  # each voting day is offered
+    assert len(re.findall(r'\?day=\d{4}-\d\d-\d\d"', recent)) == (
+        now.astimezone(tz).date() - (now - timedelta(days=5)).astimezone(tz).date()).days + 1
+
+    old = client.get(f"/vote/manage/week/workers/fraud?day={day}").get_data(as_text=True)
+    assert "30 票" in old and f'day={day}" aria-current="page"' in old
+    assert "<td>SW-003</td><td>社工3</td><td>32</td><td>2</td>" in old
+    assert "<td>SW-001</td><td>社工1</td><td>40</td><td>40</td>" in old
+    assert f"chart.svg?width=360&amp;day={day}" in old
+    chart = client.get(f"/vote/manage/week/workers/chart.svg?day={day}").data
+    assert b"SW-003" in chart and b"SW-001" not in chart
+
+    monkeypatch.setattr("voting.manage.MAX_ANALYSED", 10)
+    capped = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert "本时段超过 10 票" in capped  # and the signals look at the latest ten only
+    assert "从同一网络以近乎固定的间隔投票" not in capped
+
+    ids = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[2].id)).all()
+    voided = client.post(f"/vote/manage/week/workers/void?day={day}", data={
+        "votes": ",".join(map(str, ids)), "reason": "脚本刷票",
+        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")})
+    assert voided.status_code == 302 and voided.location.endswith(f"fraud?day={day}")
+    assert client.get("/vote/manage/week/workers/fraud?day=2026-13-40").status_code == 400
