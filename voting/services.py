@@ -602,6 +602,11 @@ def code_records(since):
     return [CodeRecord(r.ip_hmac, r.created_at.timestamp(), r.used_at is not None) for r in rows]
 
 
+#: Ids looked up per statement when voiding: a signal can name tens of thousands of votes, and a
+#: statement takes at most 65,535 parameters on PostgreSQL (32,766 on most SQLite builds).
+VOID_BATCH = 10_000
+
+
 def void_votes(category, vote_ids, organiser, reason, now):
     """Void valid votes of ``category`` with a reason: they stay, leave every tally, and each is
     in the audit log. Returns how many were voided."""
@@ -610,9 +615,11 @@ def void_votes(category, vote_ids, organiser, reason, now):
     reason = (reason or "").strip()
     if not reason:
         raise VotingError(_("Please give the reason for voiding."))
-    votes = db.session.scalars(select(Vote).where(
-        Vote.id.in_(list(vote_ids)), Vote.category_id == category.id,
-        Vote.status == VoteStatus.VALID)).all()
+    wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
+    votes = [vote for start in range(0, len(wanted), VOID_BATCH)
+             for vote in db.session.scalars(select(Vote).where(
+                 Vote.id.in_(wanted[start:start + VOID_BATCH]), Vote.category_id == category.id,
+                 Vote.status == VoteStatus.VALID))]
     per_entry = {}
     for vote in votes:
         vote.status, vote.void_reason = VoteStatus.VOIDED, reason
