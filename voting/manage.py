@@ -77,14 +77,25 @@ class Period:
 
 
 def period_of(category, day_text, now):
-    """The period asked for (``?day=YYYY-MM-DD``); 400 for a day that is not one."""
+    """The period asked for (``?day=YYYY-MM-DD``); 400 for a day that is not one. Without a
+    day: the last 24 hours while they hold votes, else the vote's last day."""
     if not day_text:
-        return Period(None, now - timedelta(days=1), None)
-    try:
-        day = date.fromisoformat(day_text)
-    except ValueError:
-        abort(400)
+        if not closed_a_day_ago(category, now):
+            return Period(None, now - timedelta(days=1), None)
+        _opens, closes = category.window("voting")
+        day = (closes - timedelta(microseconds=1)).astimezone(category.campaign.tz).date()
+    else:
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            abort(400)
     return Period(day, *services.day_bounds(day, category.campaign.timezone))
+
+
+def closed_a_day_ago(category, now):
+    """Whether the category's vote closed more than 24 hours before ``now``."""
+    _opens, closes = category.window("voting")
+    return closes is not None and closes <= now - timedelta(days=1)
 
 
 def voting_days(category, now):
@@ -131,7 +142,8 @@ def fraud_view(slug, key):
     return render_template("voting/fraud.html", category=category, campaign=category.campaign,
                            forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES,
                            detail_names=DETAIL_NAMES, period=period, analysed=len(votes),
-                           cut=cut, days=voting_days(category, now))
+                           cut=cut, days=voting_days(category, now),
+                           recent=not closed_a_day_ago(category, now))
 
 
 @bp.post("/manage/<slug>/<key>/void")

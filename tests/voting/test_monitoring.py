@@ -238,3 +238,14 @@ def test_a_signal_of_tens_of_thousands_of_votes_is_voided_in_one_go(brushed, org
         follow_redirects=True)
     assert response.status_code == 200 and "已作废 40 票" in response.get_data(as_text=True)
     assert services.tallies(category).get(entries[0].id) == 0
+
+
+def test_after_the_vote_the_monitoring_opens_on_its_last_day(app, brushed, organiser):
+    category, _entries = brushed
+    client, _user = organiser
+    category.voting_closes = utcnow() - timedelta(days=1, minutes=1)
+    db.session.commit()
+    last = category.voting_closes.astimezone(ZoneInfo(category.campaign.timezone)).date()
+    html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert f'day={last}" aria-current="page"' in html and "最近24小时" not in html
+    assert f"chart.svg?width=360&amp;day={last}" in html
