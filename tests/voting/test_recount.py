@@ -88,13 +88,20 @@ def test_the_recount_reads_its_index_when_a_scan_of_the_table_looks_cheaper(app,
     connection = db.session.connection()
     connection.exec_driver_sql("ANALYZE vote")
     plans = []
+
+    def keep(notice):
+        plans.append(notice.message_primary)
+
     driver = connection.connection.dbapi_connection
-    driver.add_notice_handler(lambda notice: plans.append(notice.message_primary))
-    for setting in ("LOAD 'auto_explain'", "SET LOCAL auto_explain.log_min_duration = 0",
-                    "SET LOCAL auto_explain.log_level = notice"):
-        connection.exec_driver_sql(setting)
-    day = services.vote_day(now, category.campaign.timezone) if by_day else None
-    assert sum(services.recount(category, day).values()) == 40
+    driver.add_notice_handler(keep)
+    try:
+        for setting in ("LOAD 'auto_explain'", "SET LOCAL auto_explain.log_min_duration = 0",
+                        "SET LOCAL auto_explain.log_level = notice"):
+            connection.exec_driver_sql(setting)
+        day = services.vote_day(now, category.campaign.timezone) if by_day else None
+        assert sum(services.recount(category, day).values()) == 40
+    finally:  # the connection goes back to the pool
+        driver.remove_notice_handler(keep)
     plan = "\n".join(text for text in plans if "GROUP BY" in text)
     assert f"Index Only Scan using {index} on vote" in plan, plan
     assert "Seq Scan" not in plan, plan
