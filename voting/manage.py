@@ -66,6 +66,10 @@ def _category(slug, key):
 MAX_ANALYSED = 100_000
 
 
+#: The latest days of the vote offered as tabs; a longer vote's other days through a date field.
+DAY_TABS = 6
+
+
 @dataclass(frozen=True)
 class Period:
     """The votes the monitoring looks at: one day in the campaign's time zone, or (``day``
@@ -143,7 +147,7 @@ def fraud_view(slug, key):
                            forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES,
                            detail_names=DETAIL_NAMES, period=period, analysed=len(votes),
                            cut=cut, days=voting_days(category, now),
-                           recent=not closed_a_day_ago(category, now))
+                           recent=not closed_a_day_ago(category, now), DAY_TABS=DAY_TABS)
 
 
 @bp.post("/manage/<slug>/<key>/void")

@@ -43,7 +43,8 @@ def campaign(app, make_campaign, make_category, make_user):
     """An open campaign with a story category (experts 0.6, public 0.4, 2 votes a day) holding
     three approved stories of another agency, a script's votes to be found, an organiser and an
     expert."""
-    campaign = make_campaign(slug="week", title="社工宣传周")
+    campaign = make_campaign(slug="week", title="社工宣传周",
+                             voting_opens=utcnow() - timedelta(days=10))
     category = make_category(campaign, key="stories", name="社工故事", kind="story",
                              number_prefix="ST", expert_weight=0.6, public_weight=0.4,
                              votes_per_day=2, winners=3)
@@ -213,6 +214,16 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         assert panel.locator("form").count() == 0 and panel.locator("button:disabled").count() == 1
         words = panel.inner_text()
         assert "今日票数已用完" in words or "No votes left today" in words, words
+
+    with trip.step("organiser-looks-at-an-earlier-day", organiser):
+        organiser.goto("/vote/manage/week/stories/fraud")
+        picker = organiser.locator("form.day-picker input[type=date]")
+        first = picker.get_attribute("min")
+        picker.fill(first)
+        organiser.locator("form.day-picker button").click()
+        organiser.wait_for_load_state()
+        assert organiser.url.endswith(f"fraud?day={first}"), organiser.url
+        assert organiser.locator("input[type=date]").input_value() == first
 
     with trip.step("organiser-voids-the-script", organiser):
         organiser.goto("/vote/manage/week/stories/fraud")

@@ -249,3 +249,19 @@ def test_after_the_vote_the_monitoring_opens_on_its_last_day(app, brushed, organ
     html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
     assert f'day={last}" aria-current="page"' in html and "最近24小时" not in html
     assert f"chart.svg?width=360&amp;day={last}" in html
+
+
+def test_a_long_vote_offers_its_latest_days_as_tabs_and_any_other_by_date(brushed, organiser):
+    category, _entries = brushed
+    client, _user = organiser
+    now = utcnow()
+    category.campaign.voting_opens = now - timedelta(days=20)
+    db.session.commit()
+    tz = ZoneInfo(category.campaign.timezone)
+    first, today = (now - timedelta(days=20)).astimezone(tz).date(), now.astimezone(tz).date()
+    html = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    assert len(re.findall(r'<a href="[^"]*\?day=', html)) == 6  # the tabs stay one or two rows
+    assert f'type="date" name="day" min="{first}" max="{today}"' in html
+    older = first + timedelta(days=1)
+    page = client.get(f"/vote/manage/week/workers/fraud?day={older}").get_data(as_text=True)
+    assert f'value="{older}"' in page and "本时段共 0 票" in page
