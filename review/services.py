@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.mail import queue_mail
@@ -58,6 +58,11 @@ def approved_entries(category):
     return db.session.scalars(select(Entry).where(
         Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
         .order_by(Entry.number)).all()
+
+
+def approved_count(category):
+    return db.session.scalar(select(func.count()).select_from(Entry).where(
+        Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED))
 
 
 def reviews_of(category, expert_id=None):

@@ -1,15 +1,16 @@
 """Organisers' review pages: panel, assignment, progress, reminders, sheets, leniency, methods."""
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Category, Role, User
+from app.models import Agency, Category, Role, User
 from app.security import role_required
-from nominations.models import Entry
+from nominations.models import Entry, EntryStatus
 from nominations.tabular import TableError, read_table
+from nominations.views.moderation import search_filter
 
 from .. import scoring, services
 from ..forms import ExpertChoiceForm, ManualAssignForm, SheetForm
@@ -29,10 +30,31 @@ def _category(slug, key):
     return category
 
 
+def _listing():
+    """The entries list's place (page, search, only entries short of experts) from the query
+    string, as the list's links and forms carry it; None where not given."""
+    return {"page": request.args.get("page", type=int), "q": request.args.get("q") or None,
+            "short": 1 if request.args.get("short") == "1" else None}
+
+
+def _entries_page(category, listing):
+    """One page of the approved entries, by number: all, or those with fewer reviews than the
+    category asks (``short``), matching the search."""
+    query = select(Entry).join(Agency).where(Entry.category_id == category.id,
+                                             Entry.status == EntryStatus.APPROVED)
+    if listing["short"]:
+        reviews = select(func.count(Review.id)).where(Review.entry_id == Entry.id)
+        query = query.where(reviews.scalar_subquery() < category.reviewers_per_entry)
+    return db.paginate(search_filter(query, listing["q"]).order_by(Entry.number),
+                       page=listing["page"] or 1,
+                       per_page=current_app.config["ADMIN_PAGE_SIZE"] * 2)
+
+
 def _overview(category, report=None, sheet_report=None, status=200):
     members = services.panel(category)
     by_expert, by_entry = services.progress(category)
-    entries = services.approved_entries(category)
+    listing = _listing()
+    page = _entries_page(category, listing)
     experts = db.session.scalars(select(User).where(User.role == Role.EXPERT)
                                  .order_by(User.name)).all()
     on_panel = {m.expert_id for m in members}
@@ -40,16 +62,18 @@ def _overview(category, report=None, sheet_report=None, status=200):
     panel_form.expert.choices = [(e.id, f"{e.name} <{e.email}>") for e in experts
                                  if e.id not in on_panel]
     manual_form = ManualAssignForm()
-    manual_form.entry.choices = [(e.id, f"{e.number} {e.title}") for e in entries]
+    manual_form.entry.choices = [(e.id, f"{e.number} {e.title}") for e in page.items]
     manual_form.expert.choices = [(m.expert_id, m.expert.name) for m in members]
     assigned = {}
-    for review in services.reviews_of(category):
+    for review in db.session.scalars(select(Review).where(
+            Review.entry_id.in_([e.id for e in page.items]))):
         assigned.setdefault(review.entry_id, []).append(review)
     return render_template(
         "review/manage.html", category=category, campaign=category.campaign, members=members,
-        by_expert=by_expert, by_entry=by_entry, entries=entries, assigned=assigned,
-        panel_form=panel_form, manual_form=manual_form, sheet_form=SheetForm(),
-        report=report, sheet_report=sheet_report, now=utcnow()), status
+        by_expert=by_expert, by_entry=by_entry, page=page, listing=listing, assigned=assigned,
+        approved=services.approved_count(category), panel_form=panel_form,
+        manual_form=manual_form, sheet_form=SheetForm(), report=report,
+        sheet_report=sheet_report, now=utcnow()), status
 
 
 @bp.get("/manage/<slug>/<key>/")
@@ -58,15 +82,21 @@ def manage(slug, key):
     return _overview(_category(slug, key))
 
 
+def _back(category):
+    """The overview again, at the place of the entries list the form was sent from."""
+    return redirect(url_for("review.manage", slug=category.campaign.slug, key=category.key,
+                            **_listing()))
+
+
 def _done(category, message):
     flash(message, "success")
-    return redirect(url_for("review.manage", slug=category.campaign.slug, key=category.key))
+    return _back(category)
 
 
 def _refused(category, error):
     db.session.rollback()
     flash(str(error), "error")
-    return redirect(url_for("review.manage", slug=category.campaign.slug, key=category.key))
+    return _back(category)
 
 
 @bp.post("/manage/<slug>/<key>/panel")

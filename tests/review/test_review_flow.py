@@ -1,4 +1,5 @@
 """Panels and assignment in the browser, scoring, locking, conflicts, blind review, reminders."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -273,3 +274,39 @@ def test_the_methods_table_marks_entries_whose_winning_depends_on_the_method(app
     assert rows["GS-001"]["mean"] == (50.0, 2, True)
     assert rows["GS-002"]["mean"] == (45.0, 3, False)
     assert rows["GS-004"]["reviews"] == 2 and not rows["GS-004"]["changes"]
+
+
+def test_the_entries_list_of_a_large_category_is_paged_searched_and_kept_in_place(
+        setup, panel, organiser):
+    """A city's category holds a thousand entries, each with its experts' forms: the overview
+    lists 50 at a time (a thousand made a page of 2 MB), finds one by number, title or agency,
+    shows only those short of experts, and an action sends the organiser back where they were."""
+    from nominations.models import Entry, EntryStatus
+
+    agency = setup.agencies[1]
+    db.session.add_all([Entry(category=setup.category, agency=agency, title=f"新作品{i}",
+                              number=f"GS-{i:03d}", status=EntryStatus.APPROVED, summary="简介",
+                              details={"author": "作者", "text": "正文"})
+                        for i in range(100, 160)])
+    db.session.commit()
+    url = "/review/manage/week/stories/"
+
+    def numbers(html):
+        return re.findall(r'<td class="nowrap">(GS-\d+)</td>', html)
+
+    first = organiser.get(url).get_data(as_text=True)
+    assert "64 件审核通过的作品" in first
+    assert numbers(first) == ["GS-001", "GS-002", "GS-003", "GS-004"] + [
+        f"GS-{i:03d}" for i in range(100, 146)]
+    second = organiser.get(url + "?page=2").get_data(as_text=True)
+    assert numbers(second) == [f"GS-{i:03d}" for i in range(146, 160)]
+    assert numbers(organiser.get(url + "?q=gs-123").get_data(as_text=True)) == ["GS-123"]
+    short = organiser.get(url + "?short=1").get_data(as_text=True)
+    assert numbers(short)[:2] == ["GS-100", "GS-101"] and "GS-001" not in numbers(short)
+
+    review = db.session.scalar(select(Review).where(Review.entry_id == setup.entries[0].id))
+    response = organiser.post(
+        f"/review/manage/reviews/{review.id}/remove?page=1&q=GS-00", data={
+            "csrf_token": csrf_token(organiser, url)})
+    assert response.status_code == 302 and response.location.endswith(
+        "/review/manage/week/stories/?page=1&q=GS-00")
