@@ -66,7 +66,7 @@ def _overview(category, report=None, sheet_report=None, status=200):
     manual_form.expert.choices = [(m.expert_id, m.expert.name) for m in members]
     assigned = {}
     for review in db.session.scalars(select(Review).where(
-            Review.entry_id.in_([e.id for e in page.items]))):
+            Review.entry_id.in_([e.id for e in page.items])).order_by(Review.id)):
         assigned.setdefault(review.entry_id, []).append(review)
     return render_template(
         "review/manage.html", category=category, campaign=category.campaign, members=members,
