@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.database import utcnow
 from app.extensions import db
 from app.models import Role
+from nominations.models import Entry, EntryStatus
 from review.models import Conflict, Review, ReviewStatus
 
 from ..conftest import csrf_token
@@ -190,6 +191,45 @@ def test_progress_leniency_and_methods_pages(app, setup, panel, organiser):
         assert entry.number in methods
     for name in ("专家评分平均值", "去掉一个最高分和一个最低分后取平均", "按专家标准化（z 分数）"):
         assert name in methods
+
+
+def test_progress_counts_each_experts_reviews_by_status_in_this_category_only(
+        app, setup, panel, make_category):
+    from collections import Counter
+
+    from review import services
+
+    drafter, submitter = setup.experts[0], setup.experts[1]
+    client = sign_in(app, drafter)
+    first, second = reviews_of(drafter)[:2]
+    client.post(f"/review/{first.id}", data=score_data(
+        setup.category, [40, 20], client, f"/review/{first.id}", submit=False))
+    client.post(f"/review/{second.id}", data=score_data(
+        setup.category, [40, 20], client, f"/review/{second.id}"))
+    client = sign_in(app, submitter)
+    for review in reviews_of(submitter):
+        client.post(f"/review/{review.id}", data=score_data(
+            setup.category, [30, 20], client, f"/review/{review.id}"))
+    other = make_category(setup.campaign, key="cases", kind="case")
+    stranger = Entry(category=other, agency=setup.agencies[1], title="别类作品", number="AL-001",
+                     status=EntryStatus.APPROVED, summary="简介", details={})
+    db.session.add_all([stranger, Review(entry=stranger, expert=drafter,
+                                         status=ReviewStatus.SUBMITTED)])
+    db.session.commit()
+
+    by_expert, by_entry = services.progress(setup.category)
+
+    expected_experts, expected_entries = {}, Counter()
+    for review in db.session.scalars(select(Review).where(Review.entry_id.in_(
+            [entry.id for entry in setup.entries]))):
+        expected_experts.setdefault(review.expert_id, Counter())[review.status.value] += 1
+        if review.status == ReviewStatus.SUBMITTED:
+            expected_entries[review.entry_id] += 1
+    assert dict(by_expert) == expected_experts
+    assert by_entry == expected_entries
+    assert by_expert[drafter.id]["draft"] == 1 and by_expert[drafter.id]["submitted"] == 1
+    assert by_expert[submitter.id]["submitted"] == len(reviews_of(submitter))
+    assert stranger.id not in by_entry
 
 
 def test_manual_assignment_respects_the_same_exclusions(setup, panel, organiser):
