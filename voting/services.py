@@ -509,6 +509,55 @@ def votes_left(voter_id, category, now):
     return max(0, category.votes_per_day - used)
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptPage:
+    """A vote's receipt page (``receipt_of``)."""
+
+    vote_id: int
+    cast_at: datetime
+    number: str
+    title: str
+    campaign_slug: str
+    category_key: str
+    timezone: str
+    votes_left: int
+
+
+def receipt_of(vote_id, voter_id, now):
+    """What the receipt page of a vote shows (its number, entry, time, and the votes its voter
+    has left today in the category); None unless the vote is ``voter_id``'s. One read for a
+    campaign in the site's time zone (the day's quota joined for today there), two otherwise."""
+    if voter_id is None:
+        return None
+    site_zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    row = db.session.execute(_receipt_statement(), {
+        "vote_id": vote_id, "voter_id": voter_id, "day": vote_day(now, site_zone)}).one_or_none()
+    if row is None:
+        return None
+    used = row.used
+    if row.timezone != site_zone:
+        used = db.session.scalar(select(DailyQuota.used).where(
+            DailyQuota.voter_id == voter_id, DailyQuota.category_id == row.category_id,
+            DailyQuota.vote_day == vote_day(now, row.timezone)))
+    return ReceiptPage(row.vote_id, row.created_at, row.number, row.title, row.slug, row.key,
+                       row.timezone, max(0, row.votes_per_day - (used or 0)))
+
+
+@cache
+def _receipt_statement():
+    """The receipt's read, built once (its parameters bound at each call)."""
+    return (select(Vote.id.label("vote_id"), Vote.created_at, Vote.category_id, Entry.number,
+                   Entry.title, Category.key, Category.votes_per_day, Campaign.slug,
+                   Campaign.timezone, DailyQuota.used)
+            .join(Entry, Vote.entry_id == Entry.id)
+            .join(Category, Vote.category_id == Category.id)
+            .join(Campaign, Category.campaign_id == Campaign.id)
+            .outerjoin(DailyQuota, (DailyQuota.voter_id == Vote.voter_id)
+                       & (DailyQuota.category_id == Vote.category_id)
+                       & (DailyQuota.vote_day == bindparam("day")))
+            .where(Vote.id == bindparam("vote_id"), Vote.voter_id == bindparam("voter_id")))
+
+
 def voted_today(voter_id, entry, now):
     """Whether the voter has a vote for ``entry`` on today's date in the campaign (one a day)."""
     day = vote_day(now, entry.category.campaign.timezone)

@@ -21,7 +21,6 @@ from nominations.models import Entry
 from . import services
 from .forms import CodeForm, PhoneForm
 from .limits import enforce_vote_limits
-from .models import Vote
 from .phones import mask
 from .session import current_voter_id, forget_voter, remember_voter
 
@@ -76,41 +75,43 @@ def confirm():
     return render_template("voting/code.html", form=form, masked=masked, next=target), 422
 
 
+def _entry_page(entry_id):
+    """The public page of an entry (404 for none): where a vote that did not go through returns."""
+    entry = db.get_or_404(Entry, entry_id)
+    return url_for("nominations.entry", slug=entry.category.campaign.slug,
+                   key=entry.category.key, number=entry.number or "-")
+
+
 @bp.post("/entries/<int:entry_id>")
 @lock_free
 @limiter.exempt  # its three limits are taken in one step: voting/limits.py
 def cast(entry_id):
-    enforce_vote_limits(current_voter_id())
-    entry = db.get_or_404(Entry, entry_id)
-    page = url_for("nominations.entry", slug=entry.category.campaign.slug,
-                   key=entry.category.key, number=entry.number or "-")
+    """The vote button of an entry's page. A vote that goes through touches neither the ORM nor
+    the session cookie: the statement checks the entry and the window itself (as the API's), and
+    the receipt page says what the vote did. Only a refused vote loads its entry, to go back."""
+    voter_id = current_voter_id()
+    enforce_vote_limits(voter_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    voter_id = current_voter_id()
     if voter_id is None:
-        return redirect(url_for("voting.verify", next=page))
+        return redirect(url_for("voting.verify", next=_entry_page(entry_id)))
     try:
-        receipt = services.cast_vote(voter_id, entry.id, utcnow(), request.remote_addr,
-                                     request.user_agent.string or "")
-        db.session.commit()
+        with services.vote_transaction() as cursor:
+            receipt = services.cast_vote(voter_id, entry_id, utcnow(), request.remote_addr,
+                                         request.user_agent.string or "", cursor=cursor)
     except services.VotingError as error:
-        db.session.rollback()
+        page = _entry_page(entry_id)
         flash(str(error), "error")
         return redirect(page)
-    flash(_("Vote recorded for %(number)s (receipt %(receipt)d). Votes left today in this "
-            "category: %(left)d.", number=receipt.entry_number, receipt=receipt.vote_id,
-            left=receipt.votes_left), "success")
     return redirect(url_for("voting.receipt", vote_id=receipt.vote_id))
 
 
 @bp.get("/receipts/<int:vote_id>")
 def receipt(vote_id):
-    vote = db.session.get(Vote, vote_id)
-    if vote is None or vote.voter_id != current_voter_id():
+    shown = services.receipt_of(vote_id, current_voter_id(), utcnow())
+    if shown is None:
         abort(404)
-    left = services.votes_left(vote.voter_id, vote.entry.category, utcnow())
-    return render_template("voting/receipt.html", vote=vote, entry=vote.entry,
-                           category=vote.entry.category, left=left)
+    return render_template("voting/receipt.html", receipt=shown)
 
 
 @bp.post("/signout")

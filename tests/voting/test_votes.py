@@ -110,6 +110,15 @@ def test_a_refused_vote_leaves_the_quota_and_the_tally_untouched(app, voted):
     assert services.tallies(category) == {entries[0].id: 1}
 
 
+def test_a_vote_for_an_entry_that_does_not_exist_is_not_found(app, voted, verified):
+    client = verified()
+    response = client.post("/vote/entries/999999",
+                           data={"csrf_token": csrf_token(client, "/vote/verify")})
+    assert response.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DailyQuota)) == 0
+
+
 @pytest.mark.parametrize("change, words", [
     ("closed", "现在不在投票时间内"),
     ("not_approved", "该作品不接受投票"),
@@ -155,6 +164,33 @@ def test_a_minute_before_and_after_midnight_are_different_days(app, voted, timez
         db.session.commit()
     assert str(before.vote_day) == "2030-06-01" and str(after.vote_day) == "2030-06-02"
     assert after.votes_left == 0 and services.tallies(category)[entries[0].id] == 2
+
+
+@pytest.mark.parametrize("timezone, moment", [
+    ("Asia/Shanghai", datetime(2030, 6, 1, 20, 0, tzinfo=UTC)),  # 04:00 on 2 June in Shanghai
+    # 22:00 on 1 June in New York, when it is already 2 June in China: the receipt must count
+    # the votes left on the campaign's own day.
+    ("America/New_York", datetime(2030, 6, 2, 2, 0, tzinfo=UTC)),
+])
+def test_the_receipt_counts_the_votes_left_on_the_campaigns_own_day(app, voted, timezone, moment):
+    category, entries = voted
+    voter = new_voter()
+    category.campaign.timezone = timezone
+    category.campaign.voting_opens = moment - timedelta(days=2)
+    category.campaign.voting_closes = moment + timedelta(days=2)
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        first = services.cast_vote(voter, entries[0].id, moment - timedelta(minutes=5))
+        services.cast_vote(voter, entries[1].id, moment - timedelta(minutes=4))
+        db.session.commit()
+    with app.test_request_context("/"):
+        shown = services.receipt_of(first.vote_id, voter, moment)
+        assert services.receipt_of(first.vote_id, new_voter("another"), moment) is None
+        assert services.receipt_of(first.vote_id, None, moment) is None
+        next_day = services.receipt_of(first.vote_id, voter, moment + timedelta(days=1))
+    assert (shown.number, shown.title, shown.votes_left) == ("SW-001", "社工1", 1)
+    assert shown.cast_at == moment - timedelta(minutes=5) and shown.timezone == timezone
+    assert next_day.votes_left == 3  # a new day in the campaign: the whole quota again
 
 
 def _burst(app, voter_id, entry_ids, threads=20, path="session"):
