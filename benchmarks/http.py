@@ -97,7 +97,7 @@ function request()
   local entry = math.floor(n / per_thread) %% #entries + 1
   return wrk.format("POST", "/vote/entries/" .. entries[entry],
     {["Content-Type"] = "application/x-www-form-urlencoded",
-     ["Cookie"] = "%(session)s; voter=" .. cookies[voter]}, "csrf_token=%(token)s")
+     ["Cookie"] = "%(session)s; %(cookie)s=" .. cookies[voter]}, "csrf_token=%(token)s")
 end
 function response(status, headers, body)
   local location = headers["Location"] or ""
@@ -122,7 +122,7 @@ local counter = 0
 function request()
   counter = counter + 1
   local i = counter %% #votes + 1
-  return wrk.format("GET", "/vote/receipts/" .. votes[i], {["Cookie"] = "voter=" .. cookies[i]})
+  return wrk.format("GET", "/vote/receipts/" .. votes[i], {["Cookie"] = "%(cookie)s=" .. cookies[i]})
 end
 """
 
@@ -133,17 +133,17 @@ def write_page_vote_script(path, app, voters, entry_ids):
     from flask import session
     from flask_wtf.csrf import generate_csrf
 
-    from voting.session import COOKIE, _serializer
+    from voting.session import COOKIE, sign_voter
 
     with app.test_request_context("/"):
         token = generate_csrf()
         signed = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-        cookies = [_serializer().dumps(voter_id) for voter_id, _token in voters]
-    assert COOKIE == "voter"
+        cookies = [sign_voter(voter_id) for voter_id, _token in voters]
     path.write_text(PAGE_VOTE_SCRIPT % {
         "cookies": ",".join(f'"{cookie}"' for cookie in cookies),
         "entries": ",".join(map(str, entry_ids)), "threads": 2,
-        "session": f"{app.config['SESSION_COOKIE_NAME']}={signed}", "token": token})
+        "session": f"{app.config['SESSION_COOKIE_NAME']}={signed}", "token": token,
+        "cookie": COOKIE})
     return path
 
 
@@ -152,16 +152,16 @@ def write_receipt_script(path, app, category_id, limit=20_000):
     with its voter's cookie (RECEIPT_SCRIPT): ``path``."""
     from app.extensions import db
     from voting.models import Vote
-    from voting.session import _serializer
+    from voting.session import COOKIE, sign_voter
 
     with app.test_request_context("/"):
         votes = db.session.execute(db.select(Vote.id, Vote.voter_id).where(
             Vote.category_id == category_id).order_by(Vote.id.desc()).limit(limit)).all()
-        cookies = [_serializer().dumps(voter_id) for _id, voter_id in votes]
+        cookies = [sign_voter(voter_id) for _id, voter_id in votes]
         db.session.remove()
     path.write_text(RECEIPT_SCRIPT % {
         "votes": ",".join(str(vote_id) for vote_id, _voter in votes),
-        "cookies": ",".join(f'"{cookie}"' for cookie in cookies)})
+        "cookies": ",".join(f'"{cookie}"' for cookie in cookies), "cookie": COOKIE})
     return path
 
 

@@ -4,11 +4,8 @@ import json
 import logging
 from bisect import bisect_right
 from datetime import datetime, time, timedelta
-from functools import lru_cache
-from time import time as time_now
 
 from flask import Blueprint, current_app, g, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits.errors import StorageError
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -24,6 +21,7 @@ from app.security import network_key
 from . import services
 from .limits import enforce_vote_limits, take_vote_limits
 from .phones import mask
+from .session import TOKEN_SALT, sign_voter, voter_of
 from .views import visible_tally
 
 bp = Blueprint("voting_api", __name__, url_prefix="/api/v1")
@@ -33,59 +31,24 @@ STATUS = {"not_sent": 503, "invalid_phone": 422, "too_soon": 429, "too_many_code
           "not_open": 403, "already_voted": 409, "quota_used": 429, "refused": 422}
 
 
-def _serializer():
-    return _serializer_for(current_app.config["SECRET_KEY"])
-
-
-@lru_cache(maxsize=4)
-def _serializer_for(secret):
-    """One serializer per secret: it derives its signing key once, not on every vote."""
-    return URLSafeTimedSerializer(secret, salt="api-voter")
-
-
 def voter_token(voter_id):
     """The bearer token of a verified voter (signed, expires after VOTER_SESSION_DAYS)."""
-    return _serializer().dumps(voter_id)
+    return sign_voter(voter_id, TOKEN_SALT)
 
 
 def bearer_voter():
     """The voter id of a valid ``Authorization: Bearer`` token, else None (checked once per
     request: the per-voter limit asks first, then the view)."""
     if "bearer_voter" not in g:
-        g.bearer_voter = _verify_bearer()
+        g.bearer_voter = _bearer_of(current_app, request.headers.get("Authorization", ""))
     return g.bearer_voter
-
-
-def _verify_bearer():
-    return _bearer_of(current_app, request.headers.get("Authorization", ""))
 
 
 def _bearer_of(app, header):
     """The voter id of an ``Authorization`` header's valid bearer token, else None."""
-    token = header[7:].strip()
-    if not header.startswith("Bearer ") or len(token) > MAX_TOKEN_LENGTH:
+    if not header.startswith("Bearer "):
         return None
-    value, signed_at = _token_payload(app.config["SECRET_KEY"], token)
-    age = time_now() - signed_at
-    if not 0 <= age <= app.config["VOTER_SESSION_DAYS"] * 86400:
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-#: A voter token is about 40 characters; a longer one is refused before it is looked at (the
-#: cache below then holds at most 8,192 short strings, whatever a client sends).
-MAX_TOKEN_LENGTH = 200
-
-
-@lru_cache(maxsize=8192)
-def _token_payload(secret, token):
-    """(voter id, when it was signed) of a token whose signature holds, else (None, 0). Kept: a
-    voter sends the same token with every vote; only its age changes, checked by the caller."""
-    try:
-        value, signed_at = _serializer_for(secret).loads(token, return_timestamp=True)
-    except BadSignature:
-        return None, 0
-    return value, signed_at.timestamp()
+    return voter_of(app, header[7:].strip(), TOKEN_SALT)
 
 
 def _limit(name):

@@ -530,17 +530,29 @@ def receipt_of(vote_id, voter_id, now):
     if voter_id is None:
         return None
     site_zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    row = db.session.execute(_receipt_statement(), {
-        "vote_id": vote_id, "voter_id": voter_id, "day": vote_day(now, site_zone)}).one_or_none()
+    row = _read_one(_receipt_statement(), {
+        "vote_id": vote_id, "voter_id": voter_id, "day": vote_day(now, site_zone)})
     if row is None:
         return None
     used = row.used
     if row.timezone != site_zone:
-        used = db.session.scalar(select(DailyQuota.used).where(
+        quota = _read_one(select(DailyQuota.used).where(
             DailyQuota.voter_id == voter_id, DailyQuota.category_id == row.category_id,
-            DailyQuota.vote_day == vote_day(now, row.timezone)))
+            DailyQuota.vote_day == vote_day(now, row.timezone)), {})
+        used = quota.used if quota else None
     return ReceiptPage(row.vote_id, row.created_at, row.number, row.title, row.slug, row.key,
                        row.timezone, max(0, row.votes_per_day - (used or 0)))
+
+
+def _read_one(statement, params):
+    """The one row (or None) of a read that needs no transaction around it: on PostgreSQL on the
+    autocommit engine, one round trip where the session's would also begin and end a
+    transaction (three); elsewhere the session's."""
+    engine = db.engines.get(AUTOCOMMIT_BIND)
+    if engine is None:
+        return db.session.execute(statement, params).one_or_none()
+    with engine.connect() as connection:
+        return connection.execute(statement, params).one_or_none()
 
 
 @cache

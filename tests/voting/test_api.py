@@ -95,7 +95,7 @@ def test_votes_need_a_valid_token(client, spec, voted, headers):
 
 
 def test_a_token_expires_after_the_voter_session_days(app, client, spec, voted, monkeypatch):
-    import voting.api
+    import voting.session
 
     token = voter_token(app, client, spec)
     auth = {"Authorization": f"Bearer {token}"}
@@ -103,8 +103,8 @@ def test_a_token_expires_after_the_voter_session_days(app, client, spec, voted, 
     assert client.post("/api/v1/votes", json={"entry_id": entries[0].id},
                        headers=auth).status_code == 201  # the token is now known to the worker
     days = app.config["VOTER_SESSION_DAYS"]
-    later = voting.api.time_now() + days * 86400 + 60
-    monkeypatch.setattr(voting.api, "time_now", lambda: later)
+    later = voting.session.time() + days * 86400 + 60
+    monkeypatch.setattr(voting.session, "time", lambda: later)
     expired = client.post("/api/v1/votes", json={"entry_id": entries[1].id}, headers=auth)
     assert expired.status_code == 401
     check(spec, expired, "/votes", "post")

@@ -48,6 +48,25 @@ def test_voting_needs_a_verified_phone_first(app, voted):
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
+def test_the_devices_voter_cookie_expires_and_an_api_token_is_no_cookie(
+        app, voted, verified, monkeypatch):
+    import voting.session
+    from voting.api import voter_token
+
+    category, entries = voted
+    client = verified()
+    assert vote(client, entries[0]).headers["Location"].startswith("/vote/receipts/")
+    later = voting.session.time() + app.config["VOTER_SESSION_DAYS"] * 86400 + 60
+    with monkeypatch.context() as patch:
+        patch.setattr(voting.session, "time", lambda: later)
+        assert vote(client, entries[1]).headers["Location"].startswith("/vote/verify")
+    stranger = app.test_client()
+    with app.test_request_context("/"):
+        stranger.set_cookie("voter", voter_token(new_voter("app")))  # signed for the API
+    assert vote(stranger, entries[1]).headers["Location"].startswith("/vote/verify")
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == 1
+
+
 def test_a_vote_without_the_csrf_token_is_refused(app, voted, verified):
     category, entries = voted
     client = verified()
