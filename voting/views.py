@@ -91,8 +91,7 @@ def cast(entry_id):
     the receipt page says what the vote did. Only a refused vote loads its entry, to go back."""
     voter_id = current_voter_id()
     enforce_vote_limits(voter_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    # The form is its CSRF token alone, checked before any view by CSRFProtect (app/__init__.py).
     if voter_id is None:
         return redirect(url_for("voting.verify", next=_entry_page(entry_id)))
     try:
