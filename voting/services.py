@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, func, literal, literal_column, select, text, update
+from sqlalchemy import bindparam, exists, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.database import AUTOCOMMIT_BIND, is_id
@@ -502,13 +502,6 @@ class _DriverStatements:
         return rows[0] if rows else None
 
 
-def votes_left(voter_id, category, now):
-    used = db.session.scalar(select(DailyQuota.used).where(
-        DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
-        DailyQuota.vote_day == vote_day(now, category.campaign.timezone))) or 0
-    return max(0, category.votes_per_day - used)
-
-
 @dataclass(frozen=True, slots=True)
 class ReceiptPage:
     """A vote's receipt page (``receipt_of``)."""
@@ -570,26 +563,32 @@ def _receipt_statement():
             .where(Vote.id == bindparam("vote_id"), Vote.voter_id == bindparam("voter_id")))
 
 
-def voted_today(voter_id, entry, now):
-    """Whether the voter has a vote for ``entry`` on today's date in the campaign (one a day)."""
-    day = vote_day(now, entry.category.campaign.timezone)
-    return db.session.scalar(select(Vote.id).where(
-        Vote.voter_id == voter_id, Vote.entry_id == entry.id, Vote.vote_day == day)) is not None
-
-
 def tallies(category):
     """{entry id: valid votes} from the counters (no count over the vote table)."""
     return dict(db.session.execute(select(EntryTally.entry_id, EntryTally.valid_votes).where(
         EntryTally.category_id == category.id)).all())
 
 
-def entry_tally(category, entry_id):
-    """(votes of the entry, entries with more votes) from the counters: two index reads."""
-    votes = db.session.scalar(select(EntryTally.valid_votes).where(
-        EntryTally.entry_id == entry_id)) or 0
-    ahead = db.session.scalar(select(func.count()).select_from(EntryTally).where(
-        EntryTally.category_id == category.id, EntryTally.valid_votes > votes))
-    return votes, ahead
+def entry_standing(category, entry_id, voter_id, now):
+    """What an entry's vote panel shows, from the counters in one read: (votes of the entry,
+    entries with more votes, votes the voter has left today in the category, whether the voter
+    voted for this entry today); the last two None without a voter."""
+    votes = func.coalesce(select(EntryTally.valid_votes).where(
+        EntryTally.entry_id == entry_id).scalar_subquery(), 0)
+    ahead = select(func.count()).select_from(EntryTally).where(
+        EntryTally.category_id == category.id, EntryTally.valid_votes > votes).scalar_subquery()
+    columns = [votes, ahead]
+    if voter_id is not None:
+        day = vote_day(now, category.campaign.timezone)
+        columns.append(func.coalesce(select(DailyQuota.used).where(
+            DailyQuota.voter_id == voter_id, DailyQuota.category_id == category.id,
+            DailyQuota.vote_day == day).scalar_subquery(), 0))
+        columns.append(exists().where(Vote.voter_id == voter_id, Vote.entry_id == entry_id,
+                                      Vote.vote_day == day))
+    row = db.session.execute(select(*columns)).one()
+    if voter_id is None:
+        return row[0], row[1], None, None
+    return row[0], row[1], max(0, category.votes_per_day - row[2]), bool(row[3])
 
 
 def recount_query(category, day=None):

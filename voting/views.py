@@ -128,9 +128,8 @@ def vote_panel(entry):
         return ""
     now = utcnow()
     voter_id = current_voter_id()
-    left = services.votes_left(voter_id, category, now) if voter_id else None
-    voted = bool(left) and services.voted_today(voter_id, entry, now)
-    votes, ahead = services.entry_tally(category, entry.id)
+    votes, ahead, left, voted = services.entry_standing(category, entry.id, voter_id, now)
+    voted = bool(left) and voted
     # nosec B704: the output of an autoescaping template, inserted into another template
     return Markup(render_template(  # nosec B704
         "voting/_panel.html", entry=entry, category=category, state=category.phase_state(

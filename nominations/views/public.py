@@ -10,7 +10,7 @@ from app import storage
 from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db
-from app.models import Agency, Category
+from app.models import Agency, Campaign, Category
 from app.public import public_campaign_or_404
 
 from ..models import Attachment, Entry, EntryStatus
@@ -26,11 +26,15 @@ def _public_category(slug, key):
 
 
 def _public_entry(slug, key, number):
-    campaign, category = _public_category(slug, key)
-    entry = db.first_or_404(select(Entry).where(
-        Entry.category_id == category.id, Entry.number == number,
-        Entry.status == EntryStatus.APPROVED))
-    return campaign, category, entry
+    """(campaign, category, entry) of an approved entry of a public campaign, in one read."""
+    row = db.session.execute(
+        select(Campaign, Category, Entry).join(Category, Category.campaign_id == Campaign.id)
+        .join(Entry, Entry.category_id == Category.id)
+        .where(Campaign.slug == slug, Campaign.is_public.is_(True), Category.key == key,
+               Entry.number == number, Entry.status == EntryStatus.APPROVED)).first()
+    if row is None:
+        abort(404)
+    return tuple(row)
 
 
 def entry_url(entry):
