@@ -5,6 +5,7 @@ import segno
 from flask import Response, abort, current_app, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from app import storage
 from app.cache import public_page
@@ -26,15 +27,17 @@ def _public_category(slug, key):
 
 
 def _public_entry(slug, key, number):
-    """(campaign, category, entry) of an approved entry of a public campaign, in one read."""
+    """(campaign, category, entry) of an approved entry of a public campaign, in one read (its
+    agency with it, which the page names)."""
     row = db.session.execute(
         select(Campaign, Category, Entry).join(Category, Category.campaign_id == Campaign.id)
-        .join(Entry, Entry.category_id == Category.id)
+        .join(Entry, Entry.category_id == Category.id).join(Entry.agency)
+        .options(contains_eager(Entry.agency))
         .where(Campaign.slug == slug, Campaign.is_public.is_(True), Category.key == key,
                Entry.number == number, Entry.status == EntryStatus.APPROVED)).first()
     if row is None:
         abort(404)
-    return tuple(row)
+    return row.Campaign, row.Category, row.Entry
 
 
 def entry_url(entry):
