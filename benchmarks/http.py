@@ -44,25 +44,35 @@ GOALS = {"vote": 0.30, "tally": 0.40, "entry": 0.25, "gallery": 0.25}
 REGRESSION = {"vote": 0.15}
 P99_GOALS_MS = {"vote": 50, "tally": 50}
 
-VOTE_SCRIPT = """
-local tokens = {%(tokens)s}
+#: How the vote scripts walk: each of wrk's threads takes its own voters in turn, then moves on to
+#: the next entry; ``init``'s argument says where a run starts (``vote_offsets``). Threads are
+#: kept in ``all`` for ``done`` to add up what each counted.
+WALK = """
 local entries = {%(entries)s}
 local counter = 0
 local offset = 0
 local threads = 0
+local all = {}
 function setup(thread)
   thread:set("tid", threads)
   threads = threads + 1
+  table.insert(all, thread)
 end
 function init(args)
   offset = tonumber(args[1] or "0")
 end
-function request()
+function next_vote(voters)
   local n = counter + offset
   counter = counter + 1
-  local per_thread = math.floor(#tokens / %(threads)d)
-  local voter = (n %% per_thread) * %(threads)d + tid + 1
-  local entry = math.floor(n / per_thread) %% #entries + 1
+  local per_thread = math.floor(voters / %(threads)d)
+  return (n %% per_thread) * %(threads)d + tid + 1, math.floor(n / per_thread) %% #entries + 1
+end
+"""
+
+VOTE_SCRIPT = WALK + """
+local tokens = {%(tokens)s}
+function request()
+  local voter, entry = next_vote(#tokens)
   return wrk.format("POST", "/api/v1/votes",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[voter]},
     '{"entry_id":' .. entries[entry] .. '}')
@@ -74,28 +84,11 @@ end
 #: voter's cookie), voters walking the entries as VOTE_SCRIPT's. The button answers 302 whether
 #: the vote went through (to its receipt) or not (back to the entry, with the reason): the script
 #: counts the answers that do not lead to a receipt, and prints them at the end.
-PAGE_VOTE_SCRIPT = """
+PAGE_VOTE_SCRIPT = WALK + """
 local cookies = {%(cookies)s}
-local entries = {%(entries)s}
-local counter = 0
-local offset = 0
-local threads = 0
-local all = {}
 refused = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-  table.insert(all, thread)
-end
-function init(args)
-  offset = tonumber(args[1] or "0")
-end
 function request()
-  local n = counter + offset
-  counter = counter + 1
-  local per_thread = math.floor(#cookies / %(threads)d)
-  local voter = (n %% per_thread) * %(threads)d + tid + 1
-  local entry = math.floor(n / per_thread) %% #entries + 1
+  local voter, entry = next_vote(#cookies)
   return wrk.format("POST", "/vote/entries/" .. entries[entry],
     {["Content-Type"] = "application/x-www-form-urlencoded",
      ["Cookie"] = "%(session)s; %(cookie)s=" .. cookies[voter]}, "csrf_token=%(token)s")

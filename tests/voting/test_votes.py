@@ -24,6 +24,14 @@ def new_voter(phone_hmac="v"):
     return voter_id
 
 
+def vote_around(category, timezone, moment):
+    """The category's campaign in ``timezone``, its vote open two days either side of
+    ``moment`` (the caller commits)."""
+    category.campaign.timezone = timezone
+    category.campaign.voting_opens = moment - timedelta(days=2)
+    category.campaign.voting_closes = moment + timedelta(days=2)
+
+
 def vote(client, entry):
     return client.post(f"/vote/entries/{entry.id}",
                        data={"csrf_token": csrf_token(client, "/vote/verify")})
@@ -168,9 +176,7 @@ def test_votes_outside_the_rules_are_refused_with_the_reason(app, voted, verifie
 def test_a_minute_before_and_after_midnight_are_different_days(app, voted, timezone, midnight):
     category, entries = voted
     voter = new_voter()
-    category.campaign.timezone = timezone
-    category.campaign.voting_opens = midnight - timedelta(days=2)
-    category.campaign.voting_closes = midnight + timedelta(days=2)
+    vote_around(category, timezone, midnight)
     category.votes_per_day = 1
     db.session.commit()
     with app.test_request_context("/", method="POST"):
@@ -194,9 +200,7 @@ def test_a_minute_before_and_after_midnight_are_different_days(app, voted, timez
 def test_the_receipt_counts_the_votes_left_on_the_campaigns_own_day(app, voted, timezone, moment):
     category, entries = voted
     voter = new_voter()
-    category.campaign.timezone = timezone
-    category.campaign.voting_opens = moment - timedelta(days=2)
-    category.campaign.voting_closes = moment + timedelta(days=2)
+    vote_around(category, timezone, moment)
     db.session.commit()
     with app.test_request_context("/", method="POST"):
         first = services.cast_vote(voter, entries[0].id, moment - timedelta(minutes=5))
