@@ -12,9 +12,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from app.cache import personal_part, register_part
 from app.database import lock_free, utcnow
 from app.extensions import db, limiter
+from app.models import Category
 from app.security import network_key, safe_next
 from nominations.models import Entry
 
@@ -122,7 +126,20 @@ def signout():
 
 
 def vote_panel(entry):
-    """The vote block of an entry's public page (rendered into the nominations template)."""
+    """The vote block of an entry's public page (rendered into the nominations template): the
+    visitor's own part of the page, put into the page app/cache.py keeps for voters."""
+    return personal_part("vote_panel", entry.id, lambda: _panel(entry))
+
+
+@register_part("vote_panel")
+def _panel_of(entry_id):
+    """The vote block of an entry by its id: the entry, its category and campaign in one read."""
+    entry = db.session.scalar(select(Entry).options(
+        joinedload(Entry.category).joinedload(Category.campaign)).where(Entry.id == entry_id))
+    return _panel(entry) if entry is not None else ""
+
+
+def _panel(entry):
     category = entry.category
     if not category.has_public_vote:
         return ""
