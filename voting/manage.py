@@ -1,4 +1,5 @@
 """Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason."""
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -47,7 +48,16 @@ VOTES_SHOWN = 50
 
 
 class VoidForm(FlaskForm):
-    votes = HiddenField(validators=[DataRequired()])
+    """A signal's button. It names the signal and the look that found it, not its votes (a
+    signal can hold tens of thousands): the server finds the votes again in the same votes
+    (the period, and no vote cast after the look) and voids them only if they are still the
+    ones shown (``digest``)."""
+
+    signal = HiddenField(validators=[DataRequired()])  #: "kind:key"
+    since = HiddenField(validators=[DataRequired()])  #: the period looked at, ISO 8601 (UTC)
+    until = HiddenField()
+    upto = HiddenField(validators=[DataRequired()])  #: the latest vote id looked at
+    digest = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason for voiding (kept with the votes)"), filters=[strip],
                            validators=[DataRequired(_l("Please give the reason for voiding.")),
                                        Length(max=500)])
@@ -112,12 +122,26 @@ def voting_days(category, now):
     return [last - timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def analysed(category, since, until, upto=None):
+    """(the votes a look at the signals analyses, whether they are only the latest MAX_ANALYSED
+    of the period's): those cast from ``since`` until before ``until``, of ids up to ``upto``."""
+    votes = services.vote_records(category, since, until, limit=MAX_ANALYSED + 1, upto=upto)
+    return votes[:MAX_ANALYSED], len(votes) > MAX_ANALYSED
+
+
+def digest(vote_ids):
+    """A short fingerprint of a signal's votes: the button voids them only if it still holds."""
+    return hashlib.blake2b(",".join(map(str, vote_ids)).encode(), digest_size=12).hexdigest()
+
+
+def signal_name(signal):
+    return f"{signal.kind}:{signal.key}"
+
+
 def report(category, now, period):
     """(signals, entries by id, tally before/after, the period's votes analysed, whether that is
     only the latest MAX_ANALYSED of them) for a category."""
-    votes = services.vote_records(category, period.since, period.until, limit=MAX_ANALYSED + 1)
-    cut = len(votes) > MAX_ANALYSED
-    votes = votes[:MAX_ANALYSED]
+    votes, cut = analysed(category, period.since, period.until)
     signals = fraud.all_signals(votes, services.code_records(now - timedelta(days=1)))
     flagged = {vote_id for signal in signals for vote_id in signal.vote_ids}
     entries = {e.id: e for e in db.session.scalars(select(Entry).where(
@@ -135,9 +159,13 @@ def fraud_view(slug, key):
     signals, entries, tally, votes, cut = report(category, now, period)
     by_id = {vote.id: vote for vote in votes}
     tz = category.campaign.tz
+    look = {"since": period.since.isoformat(),
+            "until": period.until.isoformat() if period.until else "",
+            "upto": max(by_id, default=0)}
     forms = []
     for signal in signals:
-        form = VoidForm(formdata=None, votes=",".join(map(str, signal.vote_ids)))
+        form = VoidForm(formdata=None, signal=signal_name(signal), digest=digest(signal.vote_ids),
+                        **look)
         shown = [(vote_id, datetime.fromtimestamp(by_id[vote_id].at, tz),
                   entries[by_id[vote_id].entry].number)
                  for vote_id in signal.vote_ids[:VOTES_SHOWN] if vote_id in by_id]
@@ -159,13 +187,27 @@ def void(slug, key):
                    day=period.day.isoformat() if period.day else None)
     form = VoidForm()
     if not form.validate_on_submit():
-        flash(_("Please give the reason for voiding."), "error")
-        return redirect(back)
+        if form.reason.errors:
+            flash(_("Please give the reason for voiding."), "error")
+            return redirect(back)
+        abort(400)
     try:
-        ids = [int(part) for part in form.votes.data.split(",") if part.strip()]
+        since = datetime.fromisoformat(form.since.data)
+        until = datetime.fromisoformat(form.until.data) if form.until.data else None
+        upto = int(form.upto.data)
     except ValueError:
         abort(400)
-    count = services.void_votes(category, ids, current_user, form.reason.data, utcnow())
+    if since.tzinfo is None or (until is not None and until.tzinfo is None):
+        abort(400)
+    votes, _cut = analysed(category, since, until, upto)
+    signal = next((each for each in fraud.all_signals(votes)
+                   if signal_name(each) == form.signal.data), None)
+    if signal is None or digest(signal.vote_ids) != form.digest.data:
+        flash(_("This signal has changed since the page was shown: some of its votes were "
+                "voided meanwhile. Nothing was voided; look at it again."), "error")
+        return redirect(back)
+    count = services.void_votes(category, signal.vote_ids, current_user, form.reason.data,
+                                utcnow(), about=signal_name(signal))
     db.session.commit()
     flash(_("%(count)d votes voided. They stay on record with the reason.", count=count), "success")
     return redirect(back)

@@ -634,10 +634,11 @@ def reconcile(category, fix=False):
     return differing
 
 
-def vote_records(category, since=None, until=None, limit=None):
+def vote_records(category, since=None, until=None, limit=None, upto=None):
     """The category's valid votes as plain records for the fraud signals: those cast from
-    ``since`` until before ``until`` when given, and only the latest ``limit`` of them when
-    given (newest first then)."""
+    ``since`` until before ``until`` when given, of ids up to ``upto`` when given (the votes a
+    look at the monitoring saw), and only the latest ``limit`` of them when given (newest first
+    then)."""
     from .fraud import VoteRecord
 
     query = select(Vote.id, Vote.voter_id, Vote.entry_id, Vote.created_at, Vote.net_hmac,
@@ -647,6 +648,8 @@ def vote_records(category, since=None, until=None, limit=None):
         query = query.where(Vote.created_at >= since)
     if until is not None:
         query = query.where(Vote.created_at < until)
+    if upto is not None:
+        query = query.where(Vote.id <= upto)
     if limit is not None:
         query = query.order_by(Vote.created_at.desc(), Vote.id.desc()).limit(limit)
     return [VoteRecord(r.id, r.voter_id, r.entry_id, r.created_at.timestamp(), r.net_hmac or "",
@@ -667,31 +670,44 @@ def code_records(since):
 VOID_BATCH = 10_000
 
 
-def void_votes(category, vote_ids, organiser, reason, now):
-    """Void valid votes of ``category`` with a reason: they stay, leave every tally, and each is
-    in the audit log. Returns how many were voided."""
+def void_votes(category, vote_ids, organiser, reason, now, about=None):
+    """Void valid votes of ``category`` with a reason: they stay, leave every tally, and carry
+    who voided them, when and why. One audit row tells of the whole act: how many votes, of
+    which entries, and ``voided_at`` to find them by (``about``: what was voided, a signal's
+    name). Ids of no valid vote of the category are passed over. Returns how many were voided.
+
+    Set-based, as a signal can name tens of thousands of votes: one UPDATE per VOID_BATCH ids,
+    which on PostgreSQL also waits for and re-checks a vote another organiser is voiding at the
+    same moment, so no vote leaves a tally twice."""
     from app.models.audit import record
 
     reason = (reason or "").strip()
     if not reason:
         raise VotingError(_("Please give the reason for voiding."))
     wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
-    votes = [vote for start in range(0, len(wanted), VOID_BATCH)
-             for vote in db.session.scalars(select(Vote).where(
-                 Vote.id.in_(wanted[start:start + VOID_BATCH]), Vote.category_id == category.id,
-                 Vote.status == VoteStatus.VALID))]
     per_entry = {}
-    for vote in votes:
-        vote.status, vote.void_reason = VoteStatus.VOIDED, reason
-        vote.voided_by_id, vote.voided_at = organiser.id, now
-        per_entry[vote.entry_id] = per_entry.get(vote.entry_id, 0) + 1
-        record(db.session, "vote.void", "vote", vote.id, {"status": "valid"},
-               {"status": "voided", "reason": reason})
+    for start in range(0, len(wanted), VOID_BATCH):
+        voided = db.session.execute(
+            update(Vote).where(Vote.id.in_(wanted[start:start + VOID_BATCH]),
+                               Vote.category_id == category.id, Vote.status == VoteStatus.VALID)
+            .values(status=VoteStatus.VOIDED, void_reason=reason, voided_by_id=organiser.id,
+                    voided_at=now)
+            .returning(Vote.entry_id))
+        for (entry_id,) in voided:
+            per_entry[entry_id] = per_entry.get(entry_id, 0) + 1
     for entry_id, count in per_entry.items():
         db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry_id)
                            .values(valid_votes=EntryTally.valid_votes - count))
-    db.session.flush()
-    return len(votes)
+    count = sum(per_entry.values())
+    if count:
+        numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
+            Entry.id.in_(list(per_entry)))).all())
+        record(db.session, "vote.void", "category", category.id, {"status": "valid"},
+               {"status": "voided", "votes": count, "reason": reason, "about": about or "",
+                "voided_at": now.isoformat(),
+                "entries": {numbers[e]: n for e, n in sorted(
+                    per_entry.items(), key=lambda item: -item[1])}})
+    return count
 
 
 def purge_metadata(campaign, codes_until):

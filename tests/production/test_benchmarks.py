@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from benchmarks import cpu, http
+from benchmarks import cpu, http, monitoring
 from benchmarks.harness import durability, own_database
 from tests.conftest import ON_POSTGRESQL, require
 
@@ -123,3 +123,17 @@ def test_the_cpu_benchmark_gives_each_round_and_the_ratios(capsys, own_logging):
     assert float(summary[1]) == pytest.approx(100 * sum(by_rate) / 2, abs=0.2)
     if ON_POSTGRESQL:
         assert float(summary[3]) > float(summary[2])  # the database's share taken out
+
+
+def test_the_monitoring_benchmark_voids_the_script_through_its_page(capsys, own_logging):
+    """benchmarks.monitoring at a small size: the page is read, its first button (the script's
+    fixed interval) voids exactly the script's votes, told in one audit row."""
+    server = [] if not ON_POSTGRESQL else ["--database-url", os.environ["TEST_DATABASE_URL"]]
+    assert monitoring.main(["--votes", "3000", "--brushed", "600", "--entries", "50",
+                            "--repeat", "1", *server]) == 0
+    out = capsys.readouterr().out.splitlines()
+    figures = json.loads(out[0])
+    assert figures["voided"] == 600 and figures["audit_rows"] == 1
+    assert figures["page_ms"] > 0 and figures["void_ms"] > 0 and figures["baseline_count_ms"] > 0
+    assert figures["void_form_kb"] < 1  # the button names its signal, not its 600 votes
+    assert out[1].startswith("page_ms") and out[2].startswith("void_ms")

@@ -1,8 +1,12 @@
 """The fraud signals on replays of synthetic traffic."""
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from voting.fraud import (
     CodeRecord,
+    Thresholds,
     VoteRecord,
     all_signals,
     entry_bursts,
@@ -61,6 +65,37 @@ def test_many_voters_from_one_network_in_ten_minutes():
     votes = [VoteRecord(i, f"v{i}", f"E{i % 3}", i * 20.0, "198.51.100.0/24") for i in range(25)]
     signals = network_bursts(votes)
     assert signals and signals[0].detail["voters"] >= 20
+
+
+def windows_of_many_voters(votes, t=Thresholds()):
+    """The definition, window by window: {network: (ids of the votes in a window of ``window``
+    seconds ending at a vote, that holds ``network_voters`` voters or more; their voters)}."""
+    found = {}
+    for net in {v.net for v in votes if v.net}:
+        group = sorted((v for v in votes if v.net == net), key=lambda v: v.at)
+        ids = set()
+        for end, last in enumerate(group):
+            window = [v for v in group[:end + 1] if last.at - v.at <= t.window]
+            if len({v.voter for v in window}) >= t.network_voters:
+                ids.update(v.id for v in window)
+        if ids:
+            found[net] = (sorted(ids), len({v.voter for v in group if v.id in ids}))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["net-a", "net-b", ""]),
+                          st.integers(0, 2_000)), max_size=120),
+       st.integers(2, 6), st.sampled_from([60.0, 300.0]))
+def test_network_bursts_flag_exactly_the_votes_of_every_window_of_many_voters(
+        draws, voters, window):
+    """The one-pass count against the definition, on random traffic (repeat voters, ties in
+    time, votes without a network, windows that overlap, touch or stand apart)."""
+    t = Thresholds(network_voters=voters, window=window)
+    votes = [VoteRecord(i, f"v{voter}", "E1", float(at), net)
+             for i, (voter, net, at) in enumerate(draws)]
+    found = {s.key: (s.vote_ids, s.detail["voters"]) for s in network_bursts(votes, t)}
+    assert found == windows_of_many_voters(votes, t)
 
 
 def test_a_burst_for_one_entry_against_its_own_baseline():

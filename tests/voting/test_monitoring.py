@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.database import utcnow
+from benchmarks.monitoring import void_form
 from app.extensions import db
 from app.models import AuditLog, Role
 from voting import services
@@ -33,6 +34,12 @@ def brushed(app, voted):
     return category, entries
 
 
+def void_button(client, page="/vote/manage/week/workers/fraud", reason="脚本刷票"):
+    """(address, fields) of the page's first signal's button, its reason filled in."""
+    action, fields = void_form(client.get(page).get_data(as_text=True))
+    return action, fields | {"reason": reason}
+
+
 @pytest.fixture
 def organiser(app, make_user):
     user = make_user(Role.ORGANISER)
@@ -56,38 +63,72 @@ def test_the_fraud_view_shows_the_script_and_the_tally_without_it(brushed, organ
 def test_voiding_keeps_the_votes_and_the_tallies_follow(brushed, organiser):
     category, entries = brushed
     client, user = organiser
-    ids = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)).all()
-    response = client.post("/vote/manage/week/workers/void", data={
-        "votes": ",".join(map(str, ids)), "reason": "脚本刷票：固定10秒间隔",
-        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")},
-        follow_redirects=True)
+    action, fields = void_button(client, reason="脚本刷票：固定10秒间隔")
+    response = client.post(action, data=fields, follow_redirects=True)
     assert "已作废 40 票" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 45
     voided = db.session.scalars(select(Vote).where(Vote.status == VoteStatus.VOIDED)).all()
     assert len(voided) == 40 and {v.void_reason for v in voided} == {"脚本刷票：固定10秒间隔"}
+    assert {v.entry_id for v in voided} == {entries[0].id}
     assert all(v.voided_by_id == user.id for v in voided)
     assert services.tallies(category).get(entries[0].id) == 0
     assert services.tallies(category) == services.recount(category) | {entries[0].id: 0}
-    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
-    assert len(rows) == 40 and rows[0].actor_label == user.email
+    # one row tells of the act, and how to find its votes
+    (row,) = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
+    assert row.actor_label == user.email and row.object_id == str(category.id)
+    assert row.after["votes"] == 40 and row.after["entries"] == {"SW-001": 40}
+    assert row.after["reason"] == "脚本刷票：固定10秒间隔" and row.after["about"].startswith("regular:")
+    assert {v.voided_at.isoformat() for v in voided} == {row.after["voided_at"]}
 
 
 def test_voiding_needs_a_reason_and_never_touches_another_category(brushed, organiser,
                                                                     make_category):
-    category, entries = brushed
+    category, _entries = brushed
     client, _user = organiser
-    some = db.session.scalars(select(Vote.id)).first()
-    client.post("/vote/manage/week/workers/void", data={
-        "votes": str(some), "reason": " ", "csrf_token": csrf_token(
-            client, "/vote/manage/week/workers/fraud")})
+    action, fields = void_button(client, reason=" ")
+    page = client.post(action, data=fields, follow_redirects=True).get_data(as_text=True)
+    assert "请填写作废原因" in page
     assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
     other = make_category(category.campaign, key="lines", kind="hotline", expert_weight=0,
                           public_weight=1, votes_per_day=1)
-    client.post("/vote/manage/week/lines/void", data={
-        "votes": str(some), "reason": "错误的类别",
-        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")})
-    assert other.id and db.session.scalar(
-        select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
+    response = client.post("/vote/manage/week/lines/void", data=fields | {"reason": "错误的类别"})
+    assert other.id and response.status_code == 302
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
+
+
+def test_the_button_voids_the_votes_shown_and_no_other(app, brushed, organiser):
+    """The button names its signal, not its votes: the server finds them again among the votes
+    the page looked at. Votes cast after the look stay; a signal that changed meanwhile (some
+    of its votes voided from another tab) is refused whole, and forged fields are refused."""
+    _category, entries = brushed
+    client, _user = organiser
+    action, fields = void_button(client)
+    assert set(fields) == {"csrf_token", "signal", "since", "until", "upto", "digest", "reason"}
+    script_votes(app, entries[0], utcnow() - timedelta(minutes=30), 25, gap=10,
+                 ip="203.0.113.{}", prefix="later-bot")  # more of the script after the look
+    shown = set(db.session.scalars(select(Vote.id).where(Vote.id <= int(fields["upto"]),
+                                                         Vote.entry_id == entries[0].id)))
+    second_tab = void_button(client)  # the same signal, looked at again: now 65 votes
+    assert client.post(action, data=fields).status_code == 302
+    voided = set(db.session.scalars(select(Vote.id).where(Vote.status == VoteStatus.VOIDED)))
+    assert voided == shown and len(voided) == 40
+
+    refused = client.post(second_tab[0], data=second_tab[1], follow_redirects=True)
+    assert "这一信号在页面显示后已有变化" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 40
+    again = client.post(action, data=fields, follow_redirects=True)  # the same button twice
+    assert "这一信号在页面显示后已有变化" in again.get_data(as_text=True)
+
+    action, fields = void_button(client)
+    for forged in ({"signal": "regular:elsewhere"}, {"digest": "0" * 24}):
+        client.post(action, data=fields | forged)
+        assert db.session.scalar(select(func.count()).where(
+            Vote.status == VoteStatus.VOIDED)) == 40
+    for broken in ({"since": "yesterday"}, {"upto": "x"}, {"since": "2026-11-20T00:00:00"},
+                   {"signal": ""}):
+        assert client.post(action, data=fields | broken).status_code == 400
+    assert client.post(action, data=fields).status_code == 302
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 65
 
 
 def test_votes_report_prints_the_signals(app, brushed, runner):
@@ -217,27 +258,28 @@ def test_the_monitoring_looks_at_one_day_at_a_time(app, brushed, organiser, monk
     assert "本时段超过 10 票" in capped  # and the signals look at the latest ten only
     assert "从同一网络以近乎固定的间隔投票" not in capped
 
-    ids = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[2].id)).all()
-    voided = client.post(f"/vote/manage/week/workers/void?day={day}", data={
-        "votes": ",".join(map(str, ids)), "reason": "脚本刷票",
-        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")})
+    monkeypatch.setattr("voting.manage.MAX_ANALYSED", 10**5)
+    action, fields = void_button(client, f"/vote/manage/week/workers/fraud?day={day}")
+    voided = client.post(action, data=fields)
+    assert {vote.entry_id for vote in db.session.scalars(select(Vote).where(
+        Vote.status == VoteStatus.VOIDED))} == {entries[2].id}  # the day's script
     assert voided.status_code == 302 and voided.location.endswith(f"fraud?day={day}")
     assert client.get("/vote/manage/week/workers/fraud?day=2026-13-40").status_code == 400
 
 
-def test_a_signal_of_tens_of_thousands_of_votes_is_voided_in_one_go(brushed, organiser):
-    """The monitoring looks at up to 100,000 votes, and a signal's button voids all of its
-    votes: a form that long, and more ids than SQLite takes in one statement, still work."""
+def test_a_signal_of_more_votes_than_a_statement_takes_is_voided_in_one_go(
+        brushed, organiser, monkeypatch):
+    """The monitoring looks at up to 100,000 votes and a signal's button voids all of them,
+    VOID_BATCH ids a statement (a statement takes at most 65,535 parameters on PostgreSQL,
+    32,766 on most SQLite builds): here seven, so forty votes take six statements."""
     category, entries = brushed
     client, _user = organiser
-    ids = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)).all()
-    many = ids + list(range(10**6, 10**6 + 90_000))  # ids of no vote are passed over
-    response = client.post("/vote/manage/week/workers/void", data={
-        "votes": ",".join(map(str, many)), "reason": "脚本刷票",
-        "csrf_token": csrf_token(client, "/vote/manage/week/workers/fraud")},
-        follow_redirects=True)
+    monkeypatch.setattr("voting.services.VOID_BATCH", 7)
+    action, fields = void_button(client)
+    response = client.post(action, data=fields, follow_redirects=True)
     assert response.status_code == 200 and "已作废 40 票" in response.get_data(as_text=True)
     assert services.tallies(category).get(entries[0].id) == 0
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 40
 
 
 def test_after_the_vote_the_monitoring_opens_on_its_last_day(app, brushed, organiser):
