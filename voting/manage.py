@@ -4,7 +4,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +27,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.forms import strip
 from app.models import Category, Role
+from app.paging import page_of
 from app.security import role_required
 from nominations.models import Entry
 
@@ -170,7 +180,8 @@ def fraud_view(slug, key):
                   entries[by_id[vote_id].entry].number)
                  for vote_id in signal.vote_ids[:VOTES_SHOWN] if vote_id in by_id]
         forms.append((signal, form, shown))
-    rows = sorted(tally.items(), key=lambda item: (item[1][0] == item[1][1], -item[1][0]))
+    rows = page_of(sorted(tally.items(), key=lambda item: (item[1][0] == item[1][1], -item[1][0])),
+                   request.args.get("page", 1, type=int), current_app.config["ADMIN_PAGE_SIZE"] * 2)
     return render_template("voting/fraud.html", category=category, campaign=category.campaign,
                            forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES,
                            detail_names=DETAIL_NAMES, period=period, analysed=len(votes),

@@ -79,6 +79,9 @@ def test_voiding_keeps_the_votes_and_the_tallies_follow(brushed, organiser):
     assert row.after["votes"] == 40 and row.after["entries"] == {"SW-001": 40}
     assert row.after["reason"] == "脚本刷票：固定10秒间隔" and row.after["about"].startswith("regular:")
     assert {v.voided_at.isoformat() for v in voided} == {row.after["voided_at"]}
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "<b>status</b>: valid → voided" in audit and "<b>votes</b>: 40<" in audit
+    assert "<b>entries</b>: SW-001 40<" in audit
 
 
 def test_voiding_needs_a_reason_and_never_touches_another_category(brushed, organiser,
@@ -307,3 +310,20 @@ def test_a_long_vote_offers_its_latest_days_as_tabs_and_any_other_by_date(brushe
     older = first + timedelta(days=1)
     page = client.get(f"/vote/manage/week/workers/fraud?day={older}").get_data(as_text=True)
     assert f'value="{older}"' in page and "本时段共 0 票" in page
+
+
+def test_the_tally_before_and_after_comes_a_page_at_a_time(app, brushed, organiser):
+    """A category of a thousand entries: the tally is paged, the entries the flagged votes
+    change first, and the pages keep the day looked at."""
+    client, _user = organiser
+    app.config["ADMIN_PAGE_SIZE"] = 1  # two rows a page: SW-001 (changed), then by votes
+    first = client.get("/vote/manage/week/workers/fraud").get_data(as_text=True)
+    rows = re.findall(r"<tr ?(?:class=\"changes\")?><td>(SW-\d+)</td>", first)
+    assert rows[0] == "SW-001" and len(rows) == 2 and "第 1 页，共 2 页" in first
+    second = client.get("/vote/manage/week/workers/fraud?page=2").get_data(as_text=True)
+    later = re.findall(r"<tr ?><td>(SW-\d+)</td>", second)
+    assert len(later) == 2 and not set(later) & set(rows) and "SW-004" in later
+    category, _entries = brushed
+    day = utcnow().astimezone(category.campaign.tz).date().isoformat()
+    paged = client.get(f"/vote/manage/week/workers/fraud?day={day}").get_data(as_text=True)
+    assert f"page=2&amp;day={day}" in paged or f"day={day}&amp;page=2" in paged
