@@ -652,8 +652,10 @@ def vote_records(category, since=None, until=None, limit=None, upto=None):
         query = query.where(Vote.id <= upto)
     if limit is not None:
         query = query.order_by(Vote.created_at.desc(), Vote.id.desc()).limit(limit)
-    return [VoteRecord(r.id, r.voter_id, r.entry_id, r.created_at.timestamp(), r.net_hmac or "",
-                       r.agent_hmac or "") for r in db.session.execute(query)]
+    # Through the session's connection, as plain tuples: the ORM's row loading took a third of
+    # the time at 100,000 votes.
+    return [VoteRecord(vote_id, voter, entry, at.timestamp(), net or "", agent or "")
+            for vote_id, voter, entry, at, net, agent in db.session.connection().execute(query)]
 
 
 def code_records(since):
