@@ -8,7 +8,8 @@ votes on the site, a visitor who chose a language) sees the same page but for th
 an entry's vote panel with the votes they have left. For them the page is kept as a shell, per
 path and language, with each such part marked in it (``personal_part``); the parts are rendered
 for each request and put in. A signed-in user, or a visitor with a message waiting, always gets
-a page rendered whole.
+a page rendered whole. Pages with a visitor's own part are marked ``Cache-Control: private``: a
+shared cache on the way must not keep them.
 """
 import re
 import threading
@@ -102,7 +103,9 @@ def public_page(view):
             return _whole(view, args, kwargs, seconds)
         if _shell_request():
             return _shell(view, args, kwargs, seconds)
-        return view(*args, **kwargs)
+        response = make_response(view(*args, **kwargs))  # a signed-in user's, or with a message
+        response.headers.setdefault("Cache-Control", "private")
+        return response
 
     return wrapper
 
@@ -138,10 +141,13 @@ def _shell(view, args, kwargs, seconds):
         body = response.get_data(as_text=True)
         if not _keepable(response):
             response.set_data(_fill(body))
+            response.headers["Cache-Control"] = "private"
             return response
         hit = (now + seconds, response.status_code,
                [(name, value) for name, value in response.headers.items()
                 if name.lower() not in _NOT_KEPT], body)
         _keep(key, hit)
     status, headers, body = hit[1:]
-    return current_app.response_class(_fill(body), status=status, headers=headers)
+    response = current_app.response_class(_fill(body), status=status, headers=headers)
+    response.headers["Cache-Control"] = "private"  # a page with the visitor's own part
+    return response
