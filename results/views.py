@@ -27,6 +27,7 @@ from app.extensions import db, limiter
 from app.forms import strip
 from app.i18n import AGGREGATION_NAMES
 from app.models import Category, Kind, Role
+from app.paging import page_of
 from app.public import public_campaign_or_404
 from app.security import role_required
 
@@ -57,9 +58,11 @@ def preview(slug, key):
     chart = score_bars(ranking.rows, {id_: entry.number for id_, entry in entries.items()},
                        category.expert_weight, category.public_weight,
                        _("Final score of each entry: expert part and public part"))
+    rows = page_of(ranking.rows, request.args.get("page", 1, type=int),
+                   current_app.config["ADMIN_PAGE_SIZE"] * 2)
     return render_template("results/preview.html", category=category, campaign=category.campaign,
-                           ranking=ranking, entries=entries, history=history, chart=chart,
-                           objections=objections, answer_form=AnswerForm())
+                           ranking=ranking, rows=rows, entries=entries, history=history,
+                           chart=chart, objections=objections, answer_form=AnswerForm())
 
 
 def _current(scenarios):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.database import utcnow
 from app.extensions import db
 from app.models import Agency, Category, Role, User
+from app.paging import page_of
 from app.security import role_required
 from nominations.models import Entry, EntryStatus
 from nominations.tabular import TableError, read_table
@@ -266,7 +267,11 @@ def method_table(category):
 @role_required(Role.ORGANISER)
 def methods(slug, key):
     category = _category(slug, key)
+    table = method_table(category)
     return render_template("review/methods.html", category=category, campaign=category.campaign,
-                           rows=method_table(category), methods=scoring.METHODS)
+                           rows=page_of(table, request.args.get("page", 1, type=int),
+                                        current_app.config["ADMIN_PAGE_SIZE"] * 2),
+                           changes=sum(1 for row in table if row["changes"]),
+                           methods=scoring.METHODS)
 
 

@@ -1,6 +1,7 @@
 """The ranking from the database: submitted reviews, valid votes only; page, CLI and files agree."""
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -37,6 +38,20 @@ def test_the_preview_page_and_the_files_hold_the_same_numbers(organiser_client):
     as_csv = organiser_client.get("/results/manage/week/workers/ranking.csv").data.decode(
         "utf-8-sig")
     assert as_csv.splitlines()[1].split(",")[:2] == ["1", "SW-002"]
+
+
+def test_the_preview_pages_its_ranking_and_keeps_publishing_in_reach(app, organiser_client):
+    """A category of a thousand entries: the ranking comes a page at a time, in rank order,
+    the publish buttons under each page rather than under a thousand rows."""
+    app.config["ADMIN_PAGE_SIZE"] = 1  # two rows a page
+    first = organiser_client.get("/results/manage/week/workers/").get_data(as_text=True)
+    second = organiser_client.get("/results/manage/week/workers/?page=2").get_data(
+        as_text=True)
+    numbers = [re.findall(r'<td class="nowrap">(SW-\d+)</td>', html) for html in (first, second)]
+    assert numbers == [["SW-002", "SW-001"], ["SW-003"]]
+    assert "第 1 页，共 2 页" in first and "共 3 件作品；完整排名见上方的下载文件。" in first
+    for html in (first, second):
+        assert 'name="kind" value="final"' in html
 
 
 def test_results_show_on_the_command_line(app, contest, runner, tmp_path):

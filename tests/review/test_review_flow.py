@@ -192,6 +192,13 @@ def test_progress_leniency_and_methods_pages(app, setup, panel, organiser):
     for name in ("专家评分平均值", "去掉一个最高分和一个最低分后取平均", "按专家标准化（z 分数）"):
         assert name in methods
 
+    app.config["ADMIN_PAGE_SIZE"] = 1  # two rows a page: every entry once, in rank order
+    pages = [organiser.get(f"/review/manage/week/stories/methods?page={n}").get_data(
+        as_text=True) for n in (1, 2)]
+    paged = [re.findall(r'<td class="nowrap">([A-Z]+-\d+)</td>', html) for html in pages]
+    assert sorted(paged[0] + paged[1]) == sorted(e.number for e in setup.entries)
+    assert len(paged[0]) == 2 and "第 1 页" in pages[0]
+
 
 def test_progress_counts_each_experts_reviews_by_status_in_this_category_only(
         app, setup, panel, make_category):
