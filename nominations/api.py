@@ -1,15 +1,15 @@
 """/api/v1 reading: public campaigns, their categories and approved entries."""
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from sqlalchemy import select
 
 from app.api import document, error
 from app.database import utcnow
 from app.extensions import csrf, db
-from app.models import PHASES, Agency, Campaign, Category
+from app.models import PHASES, Campaign, Category
 
 from .models import Entry, EntryStatus
 from .views import detail_rows
-from .views.moderation import search_filter
+from .views.moderation import approved_page
 
 bp = Blueprint("nominations_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -75,10 +75,7 @@ def entries(slug, key):
     category = _public_category(slug, key)
     if category is None:
         return error(404, "not_found", "No such public category.")
-    query = select(Entry).join(Agency).where(Entry.category_id == category.id,
-                                              Entry.status == EntryStatus.APPROVED)
-    page = db.paginate(search_filter(query, request.args.get("q", "")).order_by(Entry.number),
-                       per_page=current_app.config["PUBLIC_PAGE_SIZE"], error_out=False)
+    page = approved_page(category, request.args.get("q", ""), error_out=False)
     return {"entries": [entry_summary(e) for e in page.items], "page": page.page,
             "pages": page.pages, "total": page.total}
 

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.database import utcnow
 from app.extensions import db
@@ -34,6 +35,16 @@ def search_filter(query, text):
         func.lower(Entry.title).contains(text.lower(), autoescape=True),
         func.lower(Agency.name).contains(text.lower(), autoescape=True),
     ))
+
+
+def approved_page(category, text, error_out=True):
+    """A page (``?page=``) of the category's approved entries by number, found by ``text``,
+    each with its agency and attachments (the cover) read with the page, not one by one."""
+    query = (select(Entry).join(Entry.agency)
+             .options(contains_eager(Entry.agency), selectinload(Entry.attachments))
+             .where(Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED))
+    return db.paginate(search_filter(query, text).order_by(Entry.number),
+                       per_page=current_app.config["PUBLIC_PAGE_SIZE"], error_out=error_out)
 
 
 @bp.get("/moderation/<slug>/<key>/")

@@ -11,12 +11,12 @@ from app import storage
 from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db
-from app.models import Agency, Campaign, Category
+from app.models import Campaign, Category
 from app.public import public_campaign_or_404
 
 from ..models import Attachment, Entry, EntryStatus
 from . import bp
-from .moderation import search_filter
+from .moderation import approved_page
 
 
 def _public_category(slug, key):
@@ -53,12 +53,8 @@ def gallery(slug, key):
     """Approved entries of a category, by number, with a search."""
     campaign, category = _public_category(slug, key)
     q = request.args.get("q", "")
-    query = select(Entry).join(Agency).where(Entry.category_id == category.id,
-                                              Entry.status == EntryStatus.APPROVED)
-    page = db.paginate(search_filter(query, q).order_by(Entry.number),
-                       per_page=current_app.config["PUBLIC_PAGE_SIZE"])
     return render_template("nominations/gallery.html", campaign=campaign, category=category,
-                           page=page, q=q, now=utcnow())
+                           page=approved_page(category, q), q=q, now=utcnow())
 
 
 @bp.get("/c/<slug>/<key>/<number>")

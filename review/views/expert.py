@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from app.database import utcnow
 from app.extensions import db
@@ -39,7 +40,8 @@ def blind_rows(entry):
 def mine():
     """The expert's home: assigned entries by category, what is left first."""
     reviews = db.session.scalars(
-        select(Review).join(Entry).where(Review.expert_id == current_user.id)
+        select(Review).join(Review.entry).options(contains_eager(Review.entry))
+        .where(Review.expert_id == current_user.id)
         .order_by(Entry.category_id, Review.status, Entry.number)).all()
     groups = {}
     for review in reviews:
