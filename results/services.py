@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from nominations.models import Entry, EntryStatus
@@ -192,7 +193,8 @@ def published_winners(campaign, kinds):
             continue
         ranks = {row["number"]: row["rank"] for row in json.loads(publication.snapshot)["ranking"]
                  if row["winner"]}
-        found = db.session.scalars(select(Entry).where(
+        found = db.session.scalars(select(Entry).options(
+            selectinload(Entry.agency), selectinload(Entry.attachments)).where(
             Entry.category_id == category.id, Entry.number.in_(list(ranks)),
             Entry.status == EntryStatus.APPROVED)).all()
         winners = sorted(((ranks[entry.number], entry) for entry in found),
