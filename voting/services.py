@@ -678,9 +678,9 @@ def void_votes(category, vote_ids, organiser, reason, now, about=None):
     which entries, and ``voided_at`` to find them by (``about``: what was voided, a signal's
     name). Ids of no valid vote of the category are passed over. Returns how many were voided.
 
-    Set-based, as a signal can name tens of thousands of votes: one UPDATE per VOID_BATCH ids,
-    which on PostgreSQL also waits for and re-checks a vote another organiser is voiding at the
-    same moment, so no vote leaves a tally twice."""
+    Set-based, as a signal can name tens of thousands of votes: one UPDATE per VOID_BATCH ids.
+    Only a vote still valid is changed and counted, so a vote voided twice (two organisers, two
+    tabs) leaves its tally once; writes are serialised besides (app/database.py)."""
     from app.models.audit import record
 
     reason = (reason or "").strip()
