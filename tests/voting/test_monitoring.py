@@ -327,3 +327,19 @@ def test_the_tally_before_and_after_comes_a_page_at_a_time(app, brushed, organis
     day = utcnow().astimezone(category.campaign.tz).date().isoformat()
     paged = client.get(f"/vote/manage/week/workers/fraud?day={day}").get_data(as_text=True)
     assert f"page=2&amp;day={day}" in paged or f"day={day}&amp;page=2" in paged
+
+
+def test_a_vote_voided_twice_leaves_its_tally_once(app, brushed, organiser):
+    """Two organisers voiding overlapping votes: the second act counts only what was still
+    valid, and writes its own audit row only if it voided something."""
+    category, entries = brushed
+    _client, user = organiser
+    script = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)).all()
+    people = db.session.scalars(select(Vote.id).where(Vote.entry_id != entries[0].id)).all()
+    assert services.void_votes(category, script[:30], user, "脚本", utcnow()) == 30
+    assert services.void_votes(category, script[20:] + people[:1], user, "脚本", utcnow()) == 11
+    assert services.void_votes(category, script, user, "脚本", utcnow()) == 0
+    db.session.commit()
+    assert services.tallies(category) == services.recount(category) | {entries[0].id: 0}
+    acts = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
+    assert [act.after["votes"] for act in acts] == [30, 11]
