@@ -27,11 +27,12 @@ def report_command(slug, day):
     now = utcnow()
     codes = services.code_records(now - timedelta(days=1))
     since, until = services.day_bounds(day.date(), campaign.timezone) if day else (None, None)
+    thresholds = fraud.Thresholds.of(campaign.fraud_thresholds)  # as the monitoring page's
     for category in campaign.categories:
         if not category.has_public_vote:
             continue
         votes = services.vote_records(category, since, until)
-        signals = fraud.all_signals(votes, codes)
+        signals = fraud.all_signals(votes, codes, thresholds)
         click.echo(f"{category.key}: {len(votes)} valid votes, {len(signals)} signals")
         for signal in signals:
             details = ", ".join(f"{k}={v}" for k, v in signal.detail.items())

@@ -1,7 +1,8 @@
 """Vote-brushing (刷票) signals over plain vote records. Pure: no Flask, no database.
 
 Each signal names the votes behind it, so that an organiser can look at them and void them
-with a reason. The thresholds are documented on ``Thresholds`` and can be tuned per campaign.
+with a reason. The thresholds are documented on ``Thresholds``; a campaign's organisers may
+change them on the vote monitoring page (``Campaign.fraud_thresholds``).
 
 - ``regular``: votes from one network at near-constant intervals. People arrive at random
   (gaps roughly exponential, coefficient of variation about 1); a script's timer does not.
@@ -12,7 +13,7 @@ with a reason. The thresholds are documented on ``Thresholds`` and can be tuned 
 - ``failing_codes``: a network asks for many codes that are never confirmed (SMS pumping).
 """
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from math import sqrt
 from statistics import median
 
@@ -54,6 +55,15 @@ class Thresholds:
     #: unconfirmed codes asked from one network (and their share of its requests)
     failing_codes: int = 10
     failing_share: float = 0.8
+
+
+    @classmethod
+    def of(cls, changed):
+        """The defaults with ``changed`` ({name: number}, a campaign's) put in; names it does
+        not know are passed over."""
+        known = {f.name: type(f.default) for f in fields(cls)}
+        return cls(**{name: known[name](value) for name, value in (changed or {}).items()
+                      if name in known})
 
 
 @dataclass

@@ -20,8 +20,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from sqlalchemy import select
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.database import utcnow
 from app.extensions import db
@@ -71,6 +71,55 @@ class VoidForm(FlaskForm):
     reason = TextAreaField(_l("Reason for voiding (kept with the votes)"), filters=[strip],
                            validators=[DataRequired(_l("Please give the reason for voiding.")),
                                        Length(max=500)])
+
+
+def _count(label, low, high):
+    return IntegerField(label, validators=[
+        InputRequired(_l("Please give a number.")),
+        NumberRange(low, high, _l("Between %(min)s and %(max)s."))])
+
+
+class ThresholdsForm(FlaskForm):
+    """When a signal fires, for the whole campaign (``Campaign.fraud_thresholds``), in the
+    units people think in: minutes, not seconds; percentage points, not fractions."""
+
+    network_voters = _count(_l("Voters from one network"), 2, 100_000)
+    window_minutes = _count(_l("Within (minutes)"), 1, 1_440)
+    burst_minimum = _count(_l("Votes for one entry within that time, at least"), 2, 100_000)
+    burst_factor = _count(_l("Times its own earlier votes within that time"), 1, 100)
+    one_entry_minimum = _count(_l("Voters who voted once, for one entry only, at least"),
+                               2, 100_000)
+    one_entry_excess = _count(_l("Their share above the category's (percentage points)"), 1, 100)
+    failing_codes = _count(_l("Codes asked and never confirmed from one network"), 2, 100_000)
+
+    @classmethod
+    def showing(cls, thresholds):
+        return cls(formdata=None, data={
+            "network_voters": thresholds.network_voters,
+            "window_minutes": round(thresholds.window / 60),
+            "burst_minimum": thresholds.burst_minimum,
+            "burst_factor": round(thresholds.burst_factor),
+            "one_entry_minimum": thresholds.one_entry_minimum,
+            "one_entry_excess": round(100 * thresholds.one_entry_excess),
+            "failing_codes": thresholds.failing_codes})
+
+    def changed(self):
+        """{name: number} of the thresholds that differ from the defaults."""
+        given = {"network_voters": self.network_voters.data,
+                 "window": 60.0 * self.window_minutes.data,
+                 "burst_minimum": self.burst_minimum.data,
+                 "burst_factor": float(self.burst_factor.data),
+                 "one_entry_minimum": self.one_entry_minimum.data,
+                 "one_entry_excess": self.one_entry_excess.data / 100,
+                 "failing_codes": self.failing_codes.data}
+        default = fraud.Thresholds()
+        return {name: value for name, value in given.items() if getattr(default, name) != value}
+
+
+def thresholds_of(campaign):
+    """The campaign's thresholds: the defaults with what its organisers changed (the command
+    line's report reads them the same way)."""
+    return fraud.Thresholds.of(campaign.fraud_thresholds)
 
 
 def _category(slug, key):
@@ -152,7 +201,8 @@ def report(category, now, period):
     """(signals, entries by id, tally before/after, the period's votes analysed, whether that is
     only the latest MAX_ANALYSED of them) for a category."""
     votes, cut = analysed(category, period.since, period.until)
-    signals = fraud.all_signals(votes, services.code_records(now - timedelta(days=1)))
+    signals = fraud.all_signals(votes, services.code_records(now - timedelta(days=1)),
+                                thresholds_of(category.campaign))
     flagged = {vote_id for signal in signals for vote_id in signal.vote_ids}
     entries = {e.id: e for e in db.session.scalars(select(Entry).where(
         Entry.category_id == category.id))}
@@ -164,6 +214,26 @@ def report(category, now, period):
 @role_required(Role.ORGANISER)
 def fraud_view(slug, key):
     category = _category(slug, key)
+    return _monitoring(category, ThresholdsForm.showing(thresholds_of(category.campaign)))
+
+
+@bp.post("/manage/<slug>/<key>/thresholds")
+@role_required(Role.ORGANISER)
+def thresholds(slug, key):
+    """The campaign's thresholds, changed from one of its categories' monitoring pages."""
+    category = _category(slug, key)
+    form = ThresholdsForm()
+    if not form.validate_on_submit():
+        return _monitoring(category, form), 422
+    category.campaign.fraud_thresholds = form.changed()
+    db.session.commit()
+    flash(_("Thresholds saved: the signals of every category of the campaign use them now."),
+          "success")
+    return redirect(url_for("voting.fraud_view", slug=slug, key=key,
+                            day=request.args.get("day") or None))
+
+
+def _monitoring(category, thresholds_form):
     now = utcnow()
     period = period_of(category, request.args.get("day"), now)
     signals, entries, tally, votes, cut = report(category, now, period)
@@ -186,7 +256,9 @@ def fraud_view(slug, key):
                            forms=forms, entries=entries, rows=rows, names=SIGNAL_NAMES,
                            detail_names=DETAIL_NAMES, period=period, analysed=len(votes),
                            cut=cut, days=voting_days(category, now),
-                           recent=not closed_a_day_ago(category, now), DAY_TABS=DAY_TABS)
+                           recent=not closed_a_day_ago(category, now), DAY_TABS=DAY_TABS,
+                           thresholds=thresholds_of(category.campaign),
+                           thresholds_form=thresholds_form)
 
 
 @bp.post("/manage/<slug>/<key>/void")
@@ -211,7 +283,7 @@ def void(slug, key):
     if since.tzinfo is None or (until is not None and until.tzinfo is None):
         abort(400)
     votes, _cut = analysed(category, since, until, upto)
-    signal = next((each for each in fraud.all_signals(votes)
+    signal = next((each for each in fraud.all_signals(votes, (), thresholds_of(category.campaign))
                    if signal_name(each) == form.signal.data), None)
     if signal is None or digest(signal.vote_ids) != form.digest.data:
         flash(_("This signal has changed since the page was shown: some of its votes were "

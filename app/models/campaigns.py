@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Float,
@@ -80,6 +81,9 @@ class Campaign(Audited, Windowed, db.Model):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Length of the objection window (异议期) after a provisional publication (公示).
     objection_days: Mapped[int] = mapped_column(Integer, default=7)
+    #: The fraud signals' thresholds where the campaign departs from the defaults
+    #: (``voting.fraud.Thresholds``): {name: number}, set on the vote monitoring page.
+    fraud_thresholds: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     categories: Mapped[list["Category"]] = relationship(

@@ -67,7 +67,7 @@ def test_many_voters_from_one_network_in_ten_minutes():
     assert signals and signals[0].detail["voters"] >= 20
 
 
-def windows_of_many_voters(votes, t=Thresholds()):
+def windows_of_many_voters(votes, t):
     """The definition, window by window: {network: (ids of the votes in a window of ``window``
     seconds ending at a vote, that holds ``network_voters`` voters or more; their voters)}."""
     found = {}

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.database import utcnow
-from benchmarks.monitoring import void_form
 from app.extensions import db
 from app.models import AuditLog, Role
+from benchmarks.monitoring import void_form
 from voting import services
 from voting.models import Vote, Voter, VoteStatus
 
@@ -343,3 +343,47 @@ def test_a_vote_voided_twice_leaves_its_tally_once(app, brushed, organiser):
     assert services.tallies(category) == services.recount(category) | {entries[0].id: 0}
     acts = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
     assert [act.after["votes"] for act in acts] == [30, 11]
+
+
+def test_the_organisers_set_when_a_signal_fires_for_the_whole_campaign(
+        app, brushed, organiser, runner):
+    """Where many people share one address, more voters from one network are no sign of
+    brushing: the organisers raise that threshold, and the page, its buttons and the command
+    line's report all use it; a number out of range is refused and nothing changes."""
+    category, _entries = brushed
+    client, _user = organiser
+    page = "/vote/manage/week/workers/fraud"
+    burst = "短时间内同一网络出现大量投票人"
+    html = client.get(page).get_data(as_text=True)
+    assert "同一网络 10 分钟内有 20 个或以上投票人" in html and burst in html
+    forms = re.findall(r'name="signal" type="hidden" value="(network_burst:[^"]+)"', html)
+    assert len(forms) == 1
+    before = void_form(html[html.index(burst):])  # the burst's button, taken before the change
+
+    values = {"network_voters": "50", "window_minutes": "10", "burst_minimum": "30",
+              "burst_factor": "5", "one_entry_minimum": "20", "one_entry_excess": "30",
+              "failing_codes": "10", "csrf_token": csrf_token(client, page)}
+    refused = client.post("/vote/manage/week/workers/thresholds", data=values | {
+        "network_voters": "1", "burst_factor": "很多"})
+    assert refused.status_code == 422
+    assert "请填写 2 至 100000 之间的数。" in refused.get_data(as_text=True)
+    assert "不是有效的整数" in refused.get_data(as_text=True)  # "很多" is no number
+    db.session.refresh(category.campaign)
+    assert category.campaign.fraud_thresholds == {}
+
+    saved = client.post("/vote/manage/week/workers/thresholds", data=values,
+                        follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "阈值已保存" in html and "同一网络 10 分钟内有 50 个或以上投票人" in html
+    assert burst not in html and "从同一网络以近乎固定的间隔投票" in html
+    db.session.refresh(category.campaign)
+    assert category.campaign.fraud_thresholds == {"network_voters": 50}  # only what changed
+    change = db.session.scalars(select(AuditLog).where(
+        AuditLog.action == "campaign.update")).all()[-1]
+    assert change.after == {"fraud_thresholds": {"network_voters": 50}}
+
+    stale = client.post(before[0], data=before[1] | {"reason": "同网段"}, follow_redirects=True)
+    assert "这一信号在页面显示后已有变化" in stale.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
+    report = runner.invoke(args=["votes", "report", "week"])
+    assert "regular" in report.output and "network_burst" not in report.output
