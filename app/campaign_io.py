@@ -3,7 +3,8 @@
 A file holds the campaign's fields, ``windows``, ``categories`` (each with ``weights``, optional
 ``windows`` and a ``rubric``), and, for import only, ``agencies`` and ``accounts`` (whose passwords
 are generated and returned once, never read from the file). Feature packages add sections of
-their own (nominations adds ``entries``) with ``register_section``.
+their own (nominations adds ``entries``) with ``register_section``, and settings of their own
+(voting adds ``fraud_thresholds``) with ``register_setting``.
 
 Every value goes through the same WTForms forms as the organiser's pages, so a file and a browser
 are held to the same rules. Problems are reported with the line and the field; if there is any,
@@ -50,11 +51,27 @@ ACCOUNT_KEYS = ("email", "name", "role", "agency")
 
 #: name -> loader(items, context) for sections that feature packages add.
 SECTIONS = {}
+#: name -> Setting for campaign settings that feature packages own (a mapping in the file).
+SETTINGS = {}
+
+
+@dataclass(frozen=True)
+class Setting:
+    #: load(value, context): check the file's value, reporting problems, and set it on
+    #: ``context.campaign``
+    load: object
+    #: dump(campaign): the value to write, None for nothing (the defaults)
+    dump: object
 
 
 def register_section(name, loader):
     """Let a feature package load a top-level section (after the campaign and its categories)."""
     SECTIONS[name] = loader
+
+
+def register_setting(name, load, dump):
+    """Let a feature package read and write a campaign setting of its own (``Setting``)."""
+    SETTINGS[name] = Setting(load, dump)
 
 
 @dataclass(frozen=True)
@@ -252,7 +269,7 @@ def _form_problems(form, mapper, lines, problems):
 def _campaign_form(data, lines, problems):
     mapper = _Mapper(())
     _check_keys(data, set(CAMPAIGN_KEYS) | {"windows", "categories", "agencies", "accounts"}
-                | set(SECTIONS), (), problems, lines)
+                | set(SECTIONS) | set(SETTINGS), (), problems, lines)
     tz_name = data.get("timezone") or "Asia/Shanghai"
     for key, field_name in CAMPAIGN_KEYS.items():
         mapper.put(field_name, _form_value(data[key]) if key in data else None, (key,))
@@ -365,6 +382,9 @@ def _write(data, lines, problems, campaign_form, category_forms):
         if name in data:
             items = _list_section(data, name, lines, problems)
             result.counts[name] = loader(items, context)
+    for name, setting in SETTINGS.items():
+        if name in data:
+            setting.load(data[name], context)
     return result
 
 
@@ -468,6 +488,10 @@ def campaign_to_dict(campaign):
             for c in category.criteria
         ]
         out["categories"].append(item)
+    for name, setting in SETTINGS.items():
+        value = setting.dump(campaign)
+        if value is not None:
+            out[name] = value
     return out
 
 

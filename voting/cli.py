@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import campaign_io
 from app.database import utcnow
 from app.extensions import db
 from app.models import Campaign
@@ -72,4 +73,7 @@ def recount_command(slug, fix):
 
 
 def register(app):
+    from .manage import dump_thresholds, load_thresholds
+
+    campaign_io.register_setting("fraud_thresholds", load_thresholds, dump_thresholds)
     app.cli.add_command(votes_cli)

@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -93,8 +94,8 @@ class ThresholdsForm(FlaskForm):
     failing_codes = _count(_l("Codes asked and never confirmed from one network"), 2, 100_000)
 
     @classmethod
-    def showing(cls, thresholds):
-        return cls(formdata=None, data={
+    def showing(cls, thresholds, **kwargs):
+        return cls(formdata=None, **kwargs, data={
             "network_voters": thresholds.network_voters,
             "window_minutes": round(thresholds.window / 60),
             "burst_minimum": thresholds.burst_minimum,
@@ -114,6 +115,39 @@ class ThresholdsForm(FlaskForm):
                  "failing_codes": self.failing_codes.data}
         default = fraud.Thresholds()
         return {name: value for name, value in given.items() if getattr(default, name) != value}
+
+
+#: The thresholds' names in forms and campaign files, in their units.
+THRESHOLD_FIELDS = ("network_voters", "window_minutes", "burst_minimum", "burst_factor",
+                    "one_entry_minimum", "one_entry_excess", "failing_codes")
+
+
+def load_thresholds(value, context):
+    """A campaign file's ``fraud_thresholds``: named as on the page, in its units (minutes,
+    percentage points); one left out keeps its default. Held to the page's form."""
+    path = ("fraud_thresholds",)
+    if not isinstance(value, dict):
+        context.problem(path, _("expected named thresholds"))
+        return
+    for name in set(value) - set(THRESHOLD_FIELDS):
+        context.problem(path + (name,), _("unknown field"))
+    defaults = ThresholdsForm.showing(fraud.Thresholds(), meta={"csrf": False}).data
+    form = ThresholdsForm(formdata=MultiDict({name: str(value.get(name, defaults[name]))
+                                              for name in THRESHOLD_FIELDS}),
+                          meta={"csrf": False})
+    if not form.validate():
+        for name, errors in form.errors.items():
+            context.problem(path + (name,), errors[0])
+        return
+    context.campaign.fraud_thresholds = form.changed()
+
+
+def dump_thresholds(campaign):
+    """The campaign's thresholds for its file, all of them, if any departs from the defaults."""
+    if not campaign.fraud_thresholds:
+        return None
+    form = ThresholdsForm.showing(thresholds_of(campaign), meta={"csrf": False})
+    return {name: form[name].data for name in THRESHOLD_FIELDS}
 
 
 def thresholds_of(campaign):

@@ -110,6 +110,22 @@ def test_export_then_import_gives_the_same_campaign(demo):
     assert again == original
 
 
+def test_fraud_thresholds_travel_with_the_campaign_file(app):
+    """A campaign's thresholds (voting's own setting) are read in the page's names and units
+    and written back the same way; a campaign on the defaults writes none."""
+    text = MINIMAL + "fraud_thresholds: {network_voters: 50, window_minutes: 20}\n"
+    campaign = import_campaign(text).campaign
+    db.session.commit()
+    assert campaign.fraud_thresholds == {"network_voters": 50, "window": 1200.0}
+    assert yaml.safe_load(export_campaign(campaign))["fraud_thresholds"] == {
+        "network_voters": 50, "window_minutes": 20, "burst_minimum": 30, "burst_factor": 5,
+        "one_entry_minimum": 20, "one_entry_excess": 30, "failing_codes": 10}
+    plain = import_campaign(replace(MINIMAL, "slug: mini", "slug: plain")).campaign
+    db.session.commit()
+    assert plain.fraud_thresholds == {}
+    assert "fraud_thresholds" not in yaml.safe_load(export_campaign(plain))
+
+
 def test_a_minimal_file_gets_defaults(app):
     campaign = import_campaign(MINIMAL).campaign
     db.session.commit()
@@ -163,6 +179,12 @@ BAD_FILES = [
      MINIMAL + "agencies:\n  - {name: 某机构}\n"
      "entries:\n  - {category: poems, agency: 某机构, title: 标题}\n",
      (18, "entries[0].category"), "category"),
+    ("a threshold out of range", MINIMAL + "fraud_thresholds: {network_voters: 1}\n",
+     (15, "fraud_thresholds.network_voters"), "between 2 and 100000"),
+    ("an unknown threshold", MINIMAL + "fraud_thresholds: {voters: 50}\n",
+     (15, "fraud_thresholds.voters"), "unknown"),
+    ("thresholds not named", MINIMAL + "fraud_thresholds: [50]\n", (15, "fraud_thresholds"),
+     "named"),
 ]
 
 
