@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.database import utcnow
+from app.database import is_id, utcnow
 from app.extensions import db
 from app.forms import strip
 from app.models import Category, Role
@@ -309,25 +309,36 @@ def void(slug, key):
             return redirect(back)
         abort(400)
     try:
-        since = datetime.fromisoformat(form.since.data)
-        until = datetime.fromisoformat(form.until.data) if form.until.data else None
+        since = _moment(form.since.data)
+        until = _moment(form.until.data) if form.until.data else None
         upto = int(form.upto.data)
     except ValueError:
         abort(400)
-    if since.tzinfo is None or (until is not None and until.tzinfo is None):
-        abort(400)
+    if not is_id(upto):
+        abort(400)  # no vote has it, and PostgreSQL would refuse it with an error
     votes, _cut = analysed(category, since, until, upto)
     signal = next((each for each in fraud.all_signals(votes, (), thresholds_of(category.campaign))
                    if signal_name(each) == form.signal.data), None)
     if signal is None or digest(signal.vote_ids) != form.digest.data:
-        flash(_("This signal has changed since the page was shown: some of its votes were "
-                "voided meanwhile. Nothing was voided; look at it again."), "error")
+        flash(_("This signal has changed since the page was shown: votes were voided or the "
+                "thresholds changed meanwhile. Nothing was voided; look at it again."), "error")
         return redirect(back)
     count = services.void_votes(category, signal.vote_ids, current_user, form.reason.data,
                                 utcnow(), about=signal_name(signal))
     db.session.commit()
     flash(_("%(count)d votes voided. They stay on record with the reason.", count=count), "success")
     return redirect(back)
+
+
+def _moment(text):
+    """An aware time the page wrote (ISO 8601), in UTC; ValueError for anything else."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:  # 9999-12-31T23:00-14:00 is no moment of the year 9999
+        raise ValueError(text) from error
 
 
 @bp.get("/manage/<slug>/<key>/chart.svg")

@@ -128,7 +128,7 @@ def test_the_button_voids_the_votes_shown_and_no_other(app, brushed, organiser):
         assert db.session.scalar(select(func.count()).where(
             Vote.status == VoteStatus.VOIDED)) == 40
     for broken in ({"since": "yesterday"}, {"upto": "x"}, {"since": "2026-11-20T00:00:00"},
-                   {"signal": ""}):
+                   {"signal": ""}, {"upto": str(2**40)}, {"until": "9999-12-31T23:00:00-14:00"}):
         assert client.post(action, data=fields | broken).status_code == 400
     assert client.post(action, data=fields).status_code == 302
     assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 65
