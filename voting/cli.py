@@ -1,18 +1,18 @@
-"""Voting commands: the fraud report."""
+"""Voting commands: the fraud report, the recount, voiding by receipt number, the purge."""
 from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import campaign_io
 from app.database import utcnow
 from app.extensions import db
-from app.models import Campaign
+from app.models import Campaign, Category, Role, User
 
 from . import fraud, services
 
-votes_cli = AppGroup("votes", help="Public votes: fraud signals, recount, purge.")
+votes_cli = AppGroup("votes", help="Public votes: fraud signals, recount, voids, purge.")
 
 
 @votes_cli.command("report")
@@ -70,6 +70,52 @@ def recount_command(slug, fix):
         raise click.exceptions.Exit(1)
     if differing_total:
         click.echo(f"fixed {differing_total} counters")
+
+
+@votes_cli.command("void")
+@click.argument("slug")
+@click.argument("key")
+@click.argument("vote_ids", nargs=-1, type=int)
+@click.option("--from-file", "id_file", type=click.File(encoding="utf-8"), default=None,
+              help="More receipt numbers, one per line (- for standard input).")
+@click.option("--reason", required=True, help="Why; kept with each vote.")
+@click.option("--by", "email", required=True, help="The organiser who decided it (an account).")
+def void_command(slug, key, vote_ids, id_file, reason, email):
+    """Void votes of category KEY of campaign SLUG by their receipt numbers (an objection's
+    bought votes, say), with a reason: they stay on record and leave every tally. Prints what
+    was voided and which numbers were refused: no valid vote of that category."""
+    from app.cli import as_cli
+
+    as_cli()
+    category = Category.by_keys(slug, key)
+    if category is None or not category.has_public_vote:
+        raise click.ClickException(f"no voted category {key!r} in campaign {slug!r}")
+    organiser = db.session.scalar(select(User).where(
+        func.lower(User.email) == email.strip().lower(), User.role == Role.ORGANISER))
+    if organiser is None:
+        raise click.ClickException(f"no organiser account {email!r}")
+    wanted = set(vote_ids)
+    for number, line in enumerate(id_file or (), start=1):
+        if line.strip():
+            try:
+                wanted.add(int(line))
+            except ValueError:
+                raise click.ClickException(
+                    f"line {number}: not a receipt number: {line.strip()!r}") from None
+    if not wanted:
+        raise click.UsageError("give receipt numbers, or --from-file")
+    valid = set(services.valid_votes_among(category, wanted))
+    try:
+        voided = services.void_votes(category, valid, organiser, reason, utcnow(),
+                                     about="votes void (command line)")
+    except services.VotingError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    refused = sorted(wanted - valid)
+    click.echo(f"{key}: {voided} votes voided")
+    if refused:
+        shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
+        click.echo(f"refused {len(refused)} (no valid vote of this category): {shown}")
 
 
 def register(app):

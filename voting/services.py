@@ -672,6 +672,15 @@ def code_records(since):
 VOID_BATCH = 10_000
 
 
+def valid_votes_among(category, vote_ids):
+    """Those of ``vote_ids`` that are valid votes of ``category``."""
+    wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
+    return [vote_id for start in range(0, len(wanted), VOID_BATCH)
+            for vote_id in db.session.scalars(select(Vote.id).where(
+                Vote.id.in_(wanted[start:start + VOID_BATCH]), Vote.category_id == category.id,
+                Vote.status == VoteStatus.VALID))]
+
+
 def void_votes(category, vote_ids, organiser, reason, now, about=None):
     """Void valid votes of ``category`` with a reason: they stay, leave every tally, and carry
     who voided them, when and why. One audit row tells of the whole act: how many votes, of

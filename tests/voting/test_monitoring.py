@@ -387,3 +387,39 @@ def test_the_organisers_set_when_a_signal_fires_for_the_whole_campaign(
     assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 0
     report = runner.invoke(args=["votes", "report", "week"])
     assert "regular" in report.output and "network_burst" not in report.output
+
+
+def test_votes_void_takes_receipt_numbers_and_says_what_it_refused(app, brushed, runner,
+                                                                  make_user, tmp_path):
+    """An objection shows that some votes were bought: the organisers void those by their
+    receipt numbers from the command line, with a reason and who decided it. Numbers of no
+    valid vote of the category are refused and listed; nothing else changes."""
+    category, entries = brushed
+    organiser = make_user(Role.ORGANISER, email="chair@example.test")
+    bought = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)
+                                .order_by(Vote.id).limit(3)).all()
+    listed = tmp_path / "ids.txt"
+    listed.write_text(f"{bought[2]}\n\n999999\n", encoding="utf-8")
+    result = runner.invoke(args=[
+        "votes", "void", "week", "workers", str(bought[0]), str(bought[1]), "0",
+        "--from-file", str(listed), "--reason", "异议核实：买票", "--by", "CHAIR@example.test"])
+    assert result.exit_code == 0, result.output
+    assert "workers: 3 votes voided" in result.output
+    assert "refused 2 (no valid vote of this category): 0, 999999" in result.output
+    voided = db.session.scalars(select(Vote).where(Vote.status == VoteStatus.VOIDED)).all()
+    assert sorted(v.id for v in voided) == sorted(bought)
+    assert {(v.void_reason, v.voided_by_id) for v in voided} == {("异议核实：买票", organiser.id)}
+    assert services.tallies(category)[entries[0].id] == 37
+    (act,) = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).all()
+    assert act.actor_label.startswith("cli:") and act.after["votes"] == 3
+
+    again = runner.invoke(args=["votes", "void", "week", "workers", str(bought[0]),
+                                "--reason", "再次", "--by", "chair@example.test"])
+    assert again.exit_code == 0 and "workers: 0 votes voided" in again.output
+    vote = str(bought[0])
+    for args, words in (([vote, "--reason", "理由", "--by", "nobody@example.test"], "no organiser"),
+                        ([vote, "--reason", " ", "--by", "chair@example.test"], "作废原因"),
+                        (["--reason", "理由", "--by", "chair@example.test"], "receipt numbers")):
+        failed = runner.invoke(args=["votes", "void", "week", "workers", *args])
+        assert failed.exit_code != 0 and words in failed.output, failed.output
+    assert services.tallies(category)[entries[0].id] == 37
