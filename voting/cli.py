@@ -104,15 +104,14 @@ def void_command(slug, key, vote_ids, id_file, reason, email):
                     f"line {number}: not a receipt number: {line.strip()!r}") from None
     if not wanted:
         raise click.UsageError("give receipt numbers, or --from-file")
-    valid = set(services.valid_votes_among(category, wanted))
     try:
-        voided = services.void_votes(category, valid, organiser, reason, utcnow(),
+        voided = services.void_votes(category, wanted, organiser, reason, utcnow(),
                                      about="votes void (command line)")
     except services.VotingError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    refused = sorted(wanted - valid)
-    click.echo(f"{key}: {voided} votes voided")
+    refused = sorted(wanted - set(voided))
+    click.echo(f"{key}: {len(voided)} votes voided")
     if refused:
         shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
         click.echo(f"refused {len(refused)} (no valid vote of this category): {shown}")

@@ -56,7 +56,6 @@ class Thresholds:
     failing_codes: int = 10
     failing_share: float = 0.8
 
-
     @classmethod
     def of(cls, changed):
         """The defaults with ``changed`` ({name: number}, a campaign's) put in; names it does

@@ -323,10 +323,11 @@ def void(slug, key):
         flash(_("This signal has changed since the page was shown: votes were voided or the "
                 "thresholds changed meanwhile. Nothing was voided; look at it again."), "error")
         return redirect(back)
-    count = services.void_votes(category, signal.vote_ids, current_user, form.reason.data,
-                                utcnow(), about=signal_name(signal))
+    voided = services.void_votes(category, signal.vote_ids, current_user, form.reason.data,
+                                 utcnow(), about=signal_name(signal))
     db.session.commit()
-    flash(_("%(count)d votes voided. They stay on record with the reason.", count=count), "success")
+    flash(_("%(count)d votes voided. They stay on record with the reason.", count=len(voided)),
+          "success")
     return redirect(back)
 
 

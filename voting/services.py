@@ -672,20 +672,11 @@ def code_records(since):
 VOID_BATCH = 10_000
 
 
-def valid_votes_among(category, vote_ids):
-    """Those of ``vote_ids`` that are valid votes of ``category``."""
-    wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
-    return [vote_id for start in range(0, len(wanted), VOID_BATCH)
-            for vote_id in db.session.scalars(select(Vote.id).where(
-                Vote.id.in_(wanted[start:start + VOID_BATCH]), Vote.category_id == category.id,
-                Vote.status == VoteStatus.VALID))]
-
-
 def void_votes(category, vote_ids, organiser, reason, now, about=None):
     """Void valid votes of ``category`` with a reason: they stay, leave every tally, and carry
     who voided them, when and why. One audit row tells of the whole act: how many votes, of
     which entries, and ``voided_at`` to find them by (``about``: what was voided, a signal's
-    name). Ids of no valid vote of the category are passed over. Returns how many were voided.
+    name). Ids of no valid vote of the category are passed over. Returns the ids voided.
 
     Set-based, as a signal can name tens of thousands of votes: one UPDATE per VOID_BATCH ids.
     Only a vote still valid is changed and counted, so a vote voided twice (two organisers, two
@@ -696,29 +687,29 @@ def void_votes(category, vote_ids, organiser, reason, now, about=None):
     if not reason:
         raise VotingError(_("Please give the reason for voiding."))
     wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
-    per_entry = {}
+    per_entry, voided = {}, []
     for start in range(0, len(wanted), VOID_BATCH):
-        voided = db.session.execute(
-            update(Vote).where(Vote.id.in_(wanted[start:start + VOID_BATCH]),
-                               Vote.category_id == category.id, Vote.status == VoteStatus.VALID)
-            .values(status=VoteStatus.VOIDED, void_reason=reason, voided_by_id=organiser.id,
-                    voided_at=now)
-            .returning(Vote.entry_id))
-        for (entry_id,) in voided:
+        for vote_id, entry_id in db.session.execute(
+                update(Vote).where(Vote.id.in_(wanted[start:start + VOID_BATCH]),
+                                   Vote.category_id == category.id,
+                                   Vote.status == VoteStatus.VALID)
+                .values(status=VoteStatus.VOIDED, void_reason=reason,
+                        voided_by_id=organiser.id, voided_at=now)
+                .returning(Vote.id, Vote.entry_id)):
+            voided.append(vote_id)
             per_entry[entry_id] = per_entry.get(entry_id, 0) + 1
     for entry_id, count in per_entry.items():
         db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry_id)
                            .values(valid_votes=EntryTally.valid_votes - count))
-    count = sum(per_entry.values())
-    if count:
+    if voided:
         numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
             Entry.id.in_(list(per_entry)))).all())
         record(db.session, "vote.void", "category", category.id, {"status": "valid"},
-               {"status": "voided", "votes": count, "reason": reason, "about": about or "",
+               {"status": "voided", "votes": len(voided), "reason": reason, "about": about or "",
                 "voided_at": now.isoformat(),
                 "entries": {numbers[e]: n for e, n in sorted(
                     per_entry.items(), key=lambda item: -item[1])}})
-    return count
+    return sorted(voided)
 
 
 def purge_metadata(campaign, codes_until):
