@@ -44,29 +44,18 @@ def main(argv=None):
     from voting.models import Vote
     from voting.services import recount
 
-    from .harness import close_connections, make_load_campaign, own_database
+    from .harness import close_connections, own_database
     from .load import make_app
-    from .seed import seed_reviews, seed_votes
+    from .seed import seed_city_category
 
     with (tempfile.TemporaryDirectory(prefix="award-rank-") as instance,
           own_database(args.database_url) as database_url):
         app = make_app(Path(instance), database_url)
         with app.test_request_context("/", method="POST"):
             started = time.perf_counter()
-            category_id, entry_ids = make_load_campaign(args.entries, 10**6)
-            category = db.session.get(Category, category_id)
-            category.kind, category.expert_weight, category.public_weight = "story", 0.6, 0.4
-            db.session.commit()
-            seed_votes(category_id, entry_ids, args.votes, log=lambda _m: None)
-            seed_reviews(category_id, entry_ids, args.reviews)
+            category_id, _entry_ids = seed_city_category(args.entries, args.votes, args.reviews,
+                                                         quota=10**6)
             seeded = time.perf_counter() - started
-            if db.engine.dialect.name == "postgresql":
-                # The tables as autovacuum keeps them on a site that took its votes over days
-                # (the vote table after 1% new rows, migrations 9e41c7b2d305): statistics, and
-                # the visibility map the recount's index-only scans rely on.
-                with db.engine.connect() as connection:
-                    connection.execution_options(isolation_level="AUTOCOMMIT")
-                    connection.exec_driver_sql("VACUUM (ANALYZE)")
         with app.test_request_context("/"):
             category = db.session.get(Category, category_id)
             day = (utcnow() - timedelta(days=3)).astimezone(category.campaign.tz).date()

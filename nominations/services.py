@@ -1,10 +1,11 @@
 """Nomination use cases. Plain values in, NominationError out; the caller commits."""
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from app import storage
 from app.database import utcnow
@@ -176,3 +177,14 @@ def remove_attachment(entry, attachment_id, now):
     entry.attachments.remove(attachment)
     storage.discard(db.session, attachment.stored_name)
     storage.discard(db.session, attachment.thumb_name)
+
+
+def status_counts(category_ids):
+    """{category id: Counter of its entries' statuses}, counted by the database at once."""
+    counts = defaultdict(Counter)
+    for category_id, status, count in db.session.execute(
+            select(Entry.category_id, Entry.status, func.count())
+            .where(Entry.category_id.in_(category_ids))
+            .group_by(Entry.category_id, Entry.status)):
+        counts[category_id][status] = count
+    return counts

@@ -137,6 +137,25 @@ def latest_publications(campaign):
     return latest
 
 
+def publication_progress(categories):
+    """For the organiser's campaign page, read at once for ``categories``: {category id: its
+    newest publication as (version, kind, published at)}, without the snapshots, and
+    {category id: objections to its lists still waiting for an answer}."""
+    ids = [category.id for category in categories]
+    latest = {}
+    for category_id, version, kind, published_at in db.session.execute(
+            select(Publication.category_id, Publication.version, Publication.kind,
+                   Publication.published_at)
+            .where(Publication.category_id.in_(ids)).order_by(Publication.version)):
+        latest[category_id] = (version, kind, published_at)
+    waiting = dict(db.session.execute(
+        select(Publication.category_id, func.count())
+        .join(Objection, Objection.publication_id == Publication.id)
+        .where(Publication.category_id.in_(ids), Objection.outcome.is_(None))
+        .group_by(Publication.category_id)).all())
+    return latest, waiting
+
+
 class ResultsError(Exception):
     """A refusal with a message for the user."""
 

@@ -25,9 +25,10 @@ from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db, limiter
 from app.forms import strip
-from app.i18n import AGGREGATION_NAMES
+from app.i18n import AGGREGATION_NAMES, format_local
 from app.models import Category, Kind, Role
 from app.paging import page_of
+from app.progress import Figure, section
 from app.public import public_campaign_or_404
 from app.security import role_required
 
@@ -63,6 +64,40 @@ def preview(slug, key):
     return render_template("results/preview.html", category=category, campaign=category.campaign,
                            ranking=ranking, rows=rows, entries=entries, history=history,
                            chart=chart, objections=objections, answer_form=AnswerForm())
+
+
+@section(40, _l("Results"))
+def _progress(campaign, categories, now):
+    """The campaign page's column of the results: the newest list published and when; for a
+    provisional list, when its objections close and how many wait for an answer, and, marked,
+    that the final list can go out once the window has passed with every objection answered."""
+    ranked = [category for category in categories if category.kind != Kind.REPORT]
+    latest, waiting = services.publication_progress(ranked)
+    figures = {}
+    for category in ranked:
+        preview = url_for("results.preview", slug=campaign.slug, key=category.key) + "#publish"
+        if category.id not in latest:
+            figures[category.id] = [Figure(_("Publication"), _("not yet"), preview)]
+            continue
+        version, kind, published_at = latest[category.id]
+        published = Figure(_("Published on"), format_local(published_at, campaign.timezone, "date"))
+        if kind == PublicationKind.FINAL:
+            figures[category.id] = [Figure(_("Final list"), _("version %(v)d", v=version),
+                                           url_for("results.public", slug=campaign.slug)),
+                                    published]
+            continue
+        closes = published_at + timedelta(days=campaign.objection_days)
+        open_objections = waiting.get(category.id, 0)
+        figures[category.id] = [
+            Figure(_("Provisional list"), _("version %(v)d", v=version), preview), published,
+            Figure(_("Objections close"), format_local(closes, campaign.timezone)
+                   if now < closes else _("closed")),
+            Figure(_("Objections to answer"), open_objections, preview,
+                   attention=open_objections > 0)]
+        if now >= closes and not open_objections:
+            figures[category.id].append(Figure(_("Final list"), _("ready to publish"), preview,
+                                               attention=True))
+    return figures
 
 
 def _current(scenarios):

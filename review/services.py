@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.mail import queue_mail
-from app.models import Role, User, UserStatus
+from app.models import Category, Role, User, UserStatus
 from nominations.models import Entry, EntryStatus
 
 from . import scoring
@@ -231,6 +231,32 @@ def progress(category):
         .where(Review.entry_id.in_(in_category), Review.status == ReviewStatus.SUBMITTED)
         .group_by(Review.entry_id)).all()))
     return by_expert, by_entry
+
+
+def campaign_progress(categories):
+    """For categories with a review, counted by the database at once: {category id: Counter of
+    the review statuses of its approved entries}, {category id: approved entries with fewer
+    reviews than the category asks}, {category id: experts on its panel}."""
+    ids = [category.id for category in categories]
+    approved = (Entry.category_id.in_(ids), Entry.status == EntryStatus.APPROVED)
+    statuses = defaultdict(Counter)
+    for category_id, status, count in db.session.execute(
+            select(Entry.category_id, Review.status, func.count())
+            .join(Entry, Review.entry_id == Entry.id).where(*approved)
+            .group_by(Entry.category_id, Review.status)):
+        statuses[category_id][status.value] = count
+    per_entry = (select(Entry.category_id, func.count(Review.id).label("reviews"))
+                 .outerjoin(Review, Review.entry_id == Entry.id).where(*approved)
+                 .group_by(Entry.id, Entry.category_id).subquery())
+    short = dict(db.session.execute(
+        select(per_entry.c.category_id, func.count())
+        .join(Category, Category.id == per_entry.c.category_id)
+        .where(per_entry.c.reviews < Category.reviewers_per_entry)
+        .group_by(per_entry.c.category_id)).all())
+    panels = dict(db.session.execute(
+        select(PanelMember.category_id, func.count()).where(PanelMember.category_id.in_(ids))
+        .group_by(PanelMember.category_id)).all())
+    return statuses, short, panels
 
 
 def remind(category, now):

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.forms import strip
 from app.models import Category, Role
 from app.paging import page_of
+from app.progress import Figure, section
 from app.security import role_required
 from nominations.models import Entry
 
@@ -154,6 +155,27 @@ def thresholds_of(campaign):
     """The campaign's thresholds: the defaults with what its organisers changed (the command
     line's report reads them the same way)."""
     return fraud.Thresholds.of(campaign.fraud_thresholds)
+
+
+@section(30, _l("Public vote"))
+def _progress(campaign, categories, now):
+    """The campaign page's column of the vote: valid votes in all, today's while the vote is
+    open, and the votes voided so far. The signals are the monitoring page's: finding them
+    reads up to a day of votes, too slow for a page that shows every category at once."""
+    voted = [category for category in categories if category.has_public_vote]
+    today = services.vote_day(now, campaign.timezone)
+    valid, of_today, voided = services.campaign_counts(voted, today)
+    figures = {}
+    for category in voted:
+        monitoring = url_for("voting.fraud_view", slug=campaign.slug, key=category.key)
+        figures[category.id] = [Figure(_("Valid votes"), valid.get(category.id) or 0, monitoring)]
+        if category.is_open("voting", now):
+            figures[category.id].append(Figure(
+                _("Today"), of_today.get(category.id, 0),
+                url_for("voting.fraud_view", slug=campaign.slug, key=category.key,
+                        day=today.isoformat())))
+        figures[category.id].append(Figure(_("Voided"), voided.get(category.id, 0), monitoring))
+    return figures
 
 
 def _category(slug, key):

@@ -618,6 +618,25 @@ def recount(category, day=None):
 
 
 
+def campaign_counts(categories, day):
+    """For the organiser's campaign page, counted at once for ``categories``: {category id:
+    valid votes} from the counters, {category id: valid votes of ``day``} and {category id:
+    voided votes}, both read from the recount's covering indexes."""
+    ids = [category.id for category in categories]
+    valid = dict(db.session.execute(
+        select(EntryTally.category_id, func.sum(EntryTally.valid_votes))
+        .where(EntryTally.category_id.in_(ids)).group_by(EntryTally.category_id)).all())
+    of_day = dict(db.session.execute(
+        select(Vote.category_id, func.count()).where(
+            Vote.category_id.in_(ids), Vote.vote_day == day, Vote.status == VoteStatus.VALID)
+        .group_by(Vote.category_id)).all())
+    voided = dict(db.session.execute(
+        select(Vote.category_id, func.count()).where(
+            Vote.category_id.in_(ids), Vote.status == VoteStatus.VOIDED)
+        .group_by(Vote.category_id)).all())
+    return valid, of_day, voided
+
+
 def reconcile(category, fix=False):
     """Compare the live counters with a recount of the vote table: {entry id: (counter, recount)}
     where they differ. With ``fix``, the counters take the recounted values."""

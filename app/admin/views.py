@@ -16,9 +16,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from .. import campaign_io
+from .. import campaign_io, progress
 from ..auth import services as account_services
+from ..database import utcnow
 from ..extensions import db
 from ..models import Agency, AuditLog, Campaign, Category, Role, User, UserStatus
 from ..security import role_required
@@ -68,8 +70,14 @@ def new_campaign():
 
 @bp.get("/campaigns/<slug>")
 def campaign(slug):
-    item = _campaign(slug)
-    return render_template("admin/campaign.html", campaign=item)
+    """The campaign's categories: where each stands now (a column per part of the campaign,
+    what waits for the organiser marked), then how each is set up."""
+    item = db.first_or_404(select(Campaign).where(Campaign.slug == slug).options(
+        selectinload(Campaign.categories).selectinload(Category.criteria)))
+    now = utcnow()
+    titles, rows = progress.progress(item, now)
+    return render_template("admin/campaign.html", campaign=item, progress_titles=titles,
+                           progress_rows=rows, now=now)
 
 
 @bp.route("/campaigns/<slug>/edit", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """Organisers' moderation: a queue per category, decisions, bulk import and export."""
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.database import utcnow
 from app.extensions import db
 from app.models import Agency, Category, Role
+from app.progress import Figure, section
 from app.security import role_required
 
 from .. import services
@@ -45,6 +47,28 @@ def approved_page(category, text, error_out=True):
              .where(Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED))
     return db.paginate(search_filter(query, text).order_by(Entry.number),
                        per_page=current_app.config["PUBLIC_PAGE_SIZE"], error_out=error_out)
+
+
+@section(10, _l("Nominations"))
+def _progress(campaign, categories, now):
+    """The campaign page's column of nominations: entries waiting for a decision (marked when
+    there are any), approved, rejected, and drafts agencies are still writing."""
+    counts = services.status_counts([category.id for category in categories])
+    figures = {}
+    for category in categories:
+        count = counts[category.id]
+        waiting = count[EntryStatus.SUBMITTED]
+
+        def queue(status, key=category.key):
+            return url_for("nominations.queue", slug=campaign.slug, key=key, status=status)
+
+        figures[category.id] = [
+            Figure(_("Waiting for moderation"), waiting, queue("submitted"), attention=waiting > 0),
+            Figure(_("Approved"), count[EntryStatus.APPROVED], queue("approved")),
+            Figure(_("Rejected"), count[EntryStatus.REJECTED], queue("rejected")),
+            Figure(_("Drafts being written"), count[EntryStatus.DRAFT]),
+        ]
+    return figures
 
 
 @bp.get("/moderation/<slug>/<key>/")

@@ -1,6 +1,8 @@
 """Organisers' review pages: panel, assignment, progress, reminders, sheets, leniency, methods."""
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
@@ -8,6 +10,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Agency, Category, Role, User
 from app.paging import page_of
+from app.progress import Figure, section
 from app.security import role_required
 from nominations.models import Entry, EntryStatus
 from nominations.tabular import TableError, read_table
@@ -22,6 +25,32 @@ from . import bp
 #: Reviews an expert should have before their z-scores mean much.
 ZSCORE_MINIMUM = 5
 DISAGREEMENT_MARGIN = 15.0
+
+
+@section(20, _l("Expert review"))
+def _progress(campaign, categories, now):
+    """The campaign page's column of the review: experts on the panel, scores submitted of
+    those assigned, approved entries short of experts. Marked: an empty panel, entries short of
+    experts, and scores still missing once the review has closed (they can no longer come)."""
+    reviewed = [category for category in categories if category.has_review]
+    statuses, short, panels = services.campaign_progress(reviewed)
+    figures = {}
+    for category in reviewed:
+        status = statuses[category.id]
+        assigned, submitted = status.total(), status["submitted"]
+        manage = url_for("review.manage", slug=campaign.slug, key=category.key)
+        missing = short.get(category.id, 0)
+        figures[category.id] = [
+            Figure(_("Experts on the panel"), panels.get(category.id, 0), manage,
+                   attention=not panels.get(category.id)),
+            Figure(_("Scores submitted"), f"{format_number(submitted)} / {format_number(assigned)}",
+                   manage,
+                   attention=submitted < assigned and category.phase_state("review", now) == "closed"),
+            Figure(_("Entries short of experts"), missing,
+                   url_for("review.manage", slug=campaign.slug, key=category.key, short=1),
+                   attention=missing > 0),
+        ]
+    return figures
 
 
 def _category(slug, key):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from benchmarks import cpu, http, monitoring
+from benchmarks import cpu, http, monitoring, pages
 from benchmarks.harness import durability, own_database
 from tests.conftest import ON_POSTGRESQL, require
 
@@ -137,3 +137,18 @@ def test_the_monitoring_benchmark_voids_the_script_through_its_page(capsys, own_
     assert figures["page_ms"] > 0 and figures["void_ms"] > 0 and figures["baseline_count_ms"] > 0
     assert figures["void_form_kb"] < 1  # the button names its signal, not its 600 votes
     assert out[1].startswith("page_ms") and out[2].startswith("void_ms")
+
+
+def test_the_pages_benchmark_reads_every_page_it_names(capsys, own_logging):
+    """benchmarks.pages at a small size: every organiser and public page answers, each with its
+    time, size and statements, beside the baseline; the campaign page counts the seeded votes."""
+    server = [] if not ON_POSTGRESQL else ["--database-url", os.environ["TEST_DATABASE_URL"]]
+    assert pages.main(["--votes", "2000", "--entries", "40", "--reviews", "120", "--repeat", "1",
+                       *server]) == 0
+    out = capsys.readouterr().out.splitlines()
+    figures = json.loads(out[0])
+    assert set(figures["pages"]) == set(pages.ORGANISER_PAGES) | set(pages.PUBLIC_PAGES)
+    assert all(p["ms"] > 0 and p["kb"] > 0 and p["statements"] > 0
+               for p in figures["pages"].values())
+    assert figures["baseline_ms"] > 0
+    assert len(out) == 2 + len(figures["pages"]) and out[-1].startswith("baseline")

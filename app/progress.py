@@ -1,0 +1,50 @@
+"""Where a campaign stands, category by category, for the organiser's campaign page.
+
+The core knows no feature: nominations, review, voting and results each register, with
+``section``, a column of the page and how to count it. A section is given all the campaign's
+categories at once and counts them in a few grouped statements, never one category at a time,
+and answers {category id: [Figure, ...]}; a category missing from the answer shows a dash (no
+review in a category without experts, no vote without a public weight).
+"""
+from dataclasses import dataclass
+
+_sections = []
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One count of a category: what it counts, its value as shown, where to act on it, and
+    whether something waits for the organiser there (the page marks it)."""
+
+    label: str
+    value: int | str  # a count is shown in the reader's locale
+    url: str | None = None
+    attention: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    order: int
+    title: object  # a lazy string: the page is rendered in the reader's language
+    count: object  # (campaign, categories, now) -> {category id: [Figure, ...]}
+
+
+def section(order, title):
+    """Register a column of the campaign page; ``order`` places it (nominations first)."""
+
+    def register(count):
+        _sections.append(Section(order, title, count))
+        _sections.sort(key=lambda s: s.order)
+        return count
+
+    return register
+
+
+def progress(campaign, now):
+    """The registered sections' titles, and for each of the campaign's categories its figures,
+    one list per section in the same order."""
+    categories = list(campaign.categories)
+    counted = [s.count(campaign, categories, now) for s in _sections]
+    rows = [(category, [figures.get(category.id) for figures in counted])
+            for category in categories]
+    return [s.title for s in _sections], rows
