@@ -14,9 +14,10 @@ concurrent writers (a conditional UPDATE and unique constraints) and is marked `
 skips the lock, which is where the traffic is. Its statement stands alone and runs on a second
 engine to the same database whose connections stay in autocommit (``AUTOCOMMIT_BIND``).
 """
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Enum, event, make_url
 from sqlalchemy.types import TypeDecorator
 
@@ -68,8 +69,30 @@ def lock_free(view):
 
 
 def _may_write():
-    """Whether the transaction about to begin may write: commands, scripts, unsafe methods."""
-    return not has_request_context() or request.method not in SAFE_METHODS
+    """Whether the transaction about to begin may write: commands, scripts, unsafe methods, but
+    not the read a request does first inside ``reading_first``."""
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS and not g.get("reading_first")
+
+
+@contextmanager
+def reading_first(session):
+    """A long read that decides a short write, without holding the write lock through the read:
+    inside the block the request's transaction only reads (SQLite's deferred BEGIN, which never
+    waits on a writer; no advisory lock on PostgreSQL), and it ends with the block. What the
+    request writes afterwards begins a transaction of its own with the lock, as usual.
+
+    The transaction open when the block begins (the signed-in user's read) is ended first; the
+    block must not write, and whatever it read may change before the write: the write must hold
+    on its own (a conditional UPDATE, a constraint), as the votes' voiding does."""
+    session.rollback()
+    g.reading_first = True
+    try:
+        yield
+    finally:
+        session.rollback()
+        g.reading_first = False
 
 
 def _needs_write_lock():

@@ -8,7 +8,9 @@ votes of a script for one entry, one new voter each, from one network at a fixed
 signal of the monitoring fires on it). Signs an organiser in, then prints, beside the baseline
 measured in the same run (one indexed count of the category's votes), the monitoring page's time
 and size, and the time of its button that voids the largest signal, with how many votes it voided
-and the audit rows it wrote. The page's form is read from the page itself, as a browser sends it.
+and the audit rows it wrote, and the longest another writer waited for the app's write lock
+while the button ran (the time the void held it). The page's form is read from the page itself,
+as a browser sends it.
 """
 import argparse
 import json
@@ -17,7 +19,9 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from contextlib import closing
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
@@ -83,6 +87,44 @@ def void_form(html):
     return unescape(action), fields
 
 
+class LockWatch(threading.Thread):
+    """Another writer beside the app: takes the app's write lock (SQLite's BEGIN IMMEDIATE,
+    PostgreSQL's advisory lock), gives it back and takes it again, every 5 ms until stopped;
+    ``longest`` is its longest wait in ms."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.longest, self.done = url, 0.0, threading.Event()
+
+    def run(self):
+        if self.url.get_backend_name() == "sqlite":
+            import sqlite3
+
+            other = sqlite3.connect(self.url.database, timeout=60, isolation_level=None)
+            take, give = "BEGIN IMMEDIATE", "ROLLBACK"
+        else:
+            import psycopg
+
+            from app.database import WRITE_LOCK_KEY
+
+            other = psycopg.connect(self.url.set(drivername="postgresql")
+                                    .render_as_string(hide_password=False), autocommit=True)
+            take = f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})"
+            give = f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})"
+        with closing(other):
+            while not self.done.is_set():
+                begun = time.perf_counter()
+                other.execute(take)
+                self.longest = max(self.longest, 1000 * (time.perf_counter() - begun))
+                other.execute(give)
+                time.sleep(0.005)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return round(self.longest, 1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--votes", type=int, default=100_000)
@@ -116,6 +158,7 @@ def main(argv=None):
             seeded = time.perf_counter() - started
             baseline = timed(lambda: db.session.scalar(select(func.count()).select_from(Vote).where(
                 Vote.category_id == category_id)), args.repeat)
+            url = db.engine.url
             db.session.remove()
 
         client = app.test_client()
@@ -134,9 +177,12 @@ def main(argv=None):
             html = response.get_data(as_text=True)
         action, fields = void_form(html)
         fields["reason"] = "脚本刷票（基准测试）"
+        watch = LockWatch(url)
+        watch.start()
         begun = time.perf_counter()
         voided = client.post(action, data=fields)
         void_ms = 1000 * (time.perf_counter() - begun)
+        lock_wait = watch.stop()
         assert voided.status_code == 302, voided.get_data(as_text=True)[:300]
         with app.app_context():
             figures = {
@@ -146,7 +192,7 @@ def main(argv=None):
                 "page_ms": round(statistics.median(times), 1),
                 "page_kb": round(len(html.encode()) / 1024, 1),
                 "void_form_kb": round(sum(len(k) + len(v) for k, v in fields.items()) / 1024, 1),
-                "void_ms": round(void_ms, 1),
+                "void_ms": round(void_ms, 1), "void_lock_wait_ms": lock_wait,
                 "voided": db.session.scalar(select(func.count()).select_from(Vote).where(
                     Vote.status == VoteStatus.VOIDED)),
                 "audit_rows": db.session.scalar(select(func.count()).select_from(AuditLog).where(
@@ -157,6 +203,7 @@ def main(argv=None):
     for name in ("page_ms", "void_ms"):
         print(f"{name:10} {figures[name]:9.1f} ms  ({figures[name] / baseline:.0f}x the baseline "
               f"count, {baseline} ms)")
+    print(f"another writer waited at most {lock_wait} ms for the write lock during the void")
     print(f"page {figures['page_kb']} KB, of which the void form {figures['void_form_kb']} KB; "
           f"{figures['voided']} votes voided, {figures['audit_rows']} audit rows")
     return 0

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.database import is_id, utcnow
+from app.database import is_id, reading_first, utcnow
 from app.extensions import db
 from app.forms import strip
 from app.models import Category, Role
@@ -320,31 +320,37 @@ def _monitoring(category, thresholds_form):
 @bp.post("/manage/<slug>/<key>/void")
 @role_required(Role.ORGANISER)
 def void(slug, key):
-    category = _category(slug, key)
-    period = period_of(category, request.args.get("day"), utcnow())
-    back = url_for("voting.fraud_view", slug=slug, key=key,
-                   day=period.day.isoformat() if period.day else None)
-    form = VoidForm()
-    if not form.validate_on_submit():
-        if form.reason.errors:
-            flash(_("Please give the reason for voiding."), "error")
+    """Void the votes of the signal the button names, if the signal still holds them. Finding
+    the signal again reads the period's votes (about a second at 100,000 votes) before any
+    write; only the void itself, of the ids found, holds the write lock."""
+    with reading_first(db.session):
+        category = _category(slug, key)
+        period = period_of(category, request.args.get("day"), utcnow())
+        back = url_for("voting.fraud_view", slug=slug, key=key,
+                       day=period.day.isoformat() if period.day else None)
+        form = VoidForm()
+        if not form.validate_on_submit():
+            if form.reason.errors:
+                flash(_("Please give the reason for voiding."), "error")
+                return redirect(back)
+            abort(400)
+        try:
+            since = _moment(form.since.data)
+            until = _moment(form.until.data) if form.until.data else None
+            upto = int(form.upto.data)
+        except ValueError:
+            abort(400)
+        if not is_id(upto):
+            abort(400)  # no vote has it, and PostgreSQL would refuse it with an error
+        votes, _cut = analysed(category, since, until, upto)
+        signal = next((each for each in fraud.all_signals(votes, (), thresholds_of(category.campaign))
+                       if signal_name(each) == form.signal.data), None)
+        if signal is None or digest(signal.vote_ids) != form.digest.data:
+            flash(_("This signal has changed since the page was shown: votes were voided or the "
+                    "thresholds changed meanwhile. Nothing was voided; look at it again."), "error")
             return redirect(back)
-        abort(400)
-    try:
-        since = _moment(form.since.data)
-        until = _moment(form.until.data) if form.until.data else None
-        upto = int(form.upto.data)
-    except ValueError:
-        abort(400)
-    if not is_id(upto):
-        abort(400)  # no vote has it, and PostgreSQL would refuse it with an error
-    votes, _cut = analysed(category, since, until, upto)
-    signal = next((each for each in fraud.all_signals(votes, (), thresholds_of(category.campaign))
-                   if signal_name(each) == form.signal.data), None)
-    if signal is None or digest(signal.vote_ids) != form.digest.data:
-        flash(_("This signal has changed since the page was shown: votes were voided or the "
-                "thresholds changed meanwhile. Nothing was voided; look at it again."), "error")
-        return redirect(back)
+    # Votes of the signal voided by someone else meanwhile are skipped by the void's conditional
+    # UPDATE (and left out of its count); votes cast since are not among the ids.
     voided = services.void_votes(category, signal.vote_ids, current_user, form.reason.data,
                                  utcnow(), about=signal_name(signal))
     db.session.commit()

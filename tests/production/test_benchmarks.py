@@ -137,6 +137,7 @@ def test_the_monitoring_benchmark_voids_the_script_through_its_page(capsys, own_
     assert figures["page_ms"] > 0 and figures["void_ms"] > 0 and figures["baseline_count_ms"] > 0
     assert figures["void_form_kb"] < 1  # the button names its signal, not its 600 votes
     assert out[1].startswith("page_ms") and out[2].startswith("void_ms")
+    assert figures["void_lock_wait_ms"] >= 0 and out[3].startswith("another writer waited")
 
 
 def test_the_pages_benchmark_reads_every_page_it_names(capsys, own_logging):

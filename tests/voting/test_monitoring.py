@@ -1,17 +1,19 @@
 """Organisers see the signals, void votes with a reason, and tallies follow; votes stay."""
 import re
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from app.database import utcnow
+from app.database import WRITE_LOCK_KEY, utcnow
 from app.extensions import db
-from app.models import AuditLog, Role
+from app.models import AuditLog, Category, Role, User
 from benchmarks.monitoring import void_form
-from voting import services
+from voting import manage, services
 from voting.models import Vote, Voter, VoteStatus
 
 from ..conftest import PASSWORD, csrf_token, script_votes
@@ -132,6 +134,61 @@ def test_the_button_voids_the_votes_shown_and_no_other(app, brushed, organiser):
         assert client.post(action, data=fields | broken).status_code == 400
     assert client.post(action, data=fields).status_code == 302
     assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 65
+
+
+def write_lock_is_free():
+    """Whether another writer would get the app's write lock at once: SQLite's (BEGIN
+    IMMEDIATE on a connection of its own, no waiting) or PostgreSQL's advisory lock."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    address = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(address) as other:
+        return other.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]
+
+
+def test_finding_the_signal_again_holds_no_write_lock(app, brushed, organiser, monkeypatch):
+    """The button reads the period's votes again (about a second at a city's size) before it
+    writes: meanwhile other writes go on, and a vote of the signal that another organiser voids
+    at that moment is not voided a second time or taken twice from the tally."""
+    category, entries = brushed
+    client, user = organiser
+    action, fields = void_button(client)
+    # plain ids: the test's own objects would be read again by its own session mid-request
+    category_id, entry_id, user_id = category.id, entries[0].id, user.id
+    before = services.tallies(category)[entry_id]
+    meanwhile = {}
+    reread = manage.analysed
+
+    def analysed_while_another_organiser_voids(*args, **kwargs):
+        found = reread(*args, **kwargs)
+        meanwhile["lock free"] = write_lock_is_free()
+        if meanwhile["lock free"]:
+            with app.app_context():  # another organiser's request, at that moment
+                first = db.session.scalar(select(Vote.id).where(
+                    Vote.entry_id == entry_id).order_by(Vote.id).limit(1))
+                services.void_votes(db.session.get(Category, category_id), [first],
+                                    db.session.get(User, user_id), "另一位组织者", utcnow())
+                db.session.commit()
+        return found
+
+    monkeypatch.setattr(manage, "analysed", analysed_while_another_organiser_voids)
+    voided = client.post(action, data=fields)
+    monkeypatch.undo()
+    assert voided.status_code == 302 and meanwhile["lock free"]
+    assert "已作废 39 票" in client.get(voided.location).get_data(as_text=True)
+    db.session.expire_all()
+    reasons = Counter(db.session.scalars(select(Vote.void_reason).where(
+        Vote.status == VoteStatus.VOIDED)))
+    assert reasons == {"脚本刷票": 39, "另一位组织者": 1}
+    assert services.tallies(category)[entry_id] == before - 40
 
 
 def test_votes_report_prints_the_signals(app, brushed, runner):
