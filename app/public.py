@@ -9,6 +9,26 @@ from .models import Campaign
 
 bp = Blueprint("public", __name__)
 
+#: The longest description a link preview carries (messengers show about two lines of it).
+PREVIEW_CHARACTERS = 120
+
+
+@bp.app_template_global("absolute_url")
+def absolute_url(path):
+    """The address of ``path`` as people outside reach it (``PUBLIC_BASE_URL``): for links that
+    are shared, QR codes and link previews, never the address the request came in by."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+@bp.app_template_filter("preview_text")
+def preview_text(*parts):
+    """The given texts on one line, joined by " · ", blanks dropped, cut to PREVIEW_CHARACTERS
+    with an ellipsis: what a link preview shows under its title."""
+    text = " · ".join(" ".join(str(part).split()) for part in parts if part and str(part).strip())
+    if len(text) <= PREVIEW_CHARACTERS:
+        return text
+    return text[:PREVIEW_CHARACTERS - 1].rstrip() + "…"
+
 
 def public_campaign_or_404(slug):
     return db.first_or_404(

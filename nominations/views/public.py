@@ -2,7 +2,7 @@
 import io
 
 import segno
-from flask import Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Response, abort, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
@@ -12,7 +12,7 @@ from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db
 from app.models import Campaign, Category
-from app.public import public_campaign_or_404
+from app.public import absolute_url, public_campaign_or_404
 
 from ..models import Attachment, Entry, EntryStatus
 from . import bp
@@ -42,9 +42,8 @@ def _public_entry(slug, key, number):
 
 def entry_url(entry):
     """The absolute address of an entry's public page (for sharing and the QR code)."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for("nominations.entry", slug=entry.category.campaign.slug,
-                          key=entry.category.key, number=entry.number)
+    return absolute_url(url_for("nominations.entry", slug=entry.category.campaign.slug,
+                                key=entry.category.key, number=entry.number))
 
 
 @bp.get("/c/<slug>/<key>/")
