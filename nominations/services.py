@@ -2,7 +2,8 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -10,7 +11,9 @@ from sqlalchemy import func, select, update
 from app import storage
 from app.database import utcnow
 from app.extensions import db
+from app.mail import queue_mail
 from app.models import Category, Role, UserStatus
+from app.public import absolute_url
 
 from .models import Attachment, AttachmentKind, Entry, EntryStatus
 from .uploads import UploadRefused, display_name, prepare_document, prepare_photo
@@ -109,10 +112,44 @@ def decide_entry(entry, organiser, approve, reason=""):
         raise NominationError(_("Only a submitted entry can be approved or rejected."))
     if not approve and not reason.strip():
         raise NominationError(_("Please give the reason."))
+    before = (entry.status, entry.rejection_reason)
     entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
     entry.rejection_reason = "" if approve else reason.strip()
     entry.decided_at = utcnow()
     entry.decided_by_id = organiser.id
+    if (entry.status, entry.rejection_reason) != before:
+        _tell_agency(entry, entry.decided_at)
+
+
+def _tell_agency(entry, now):
+    """Mail the agency's active accounts the decision on their entry, once it commits: where an
+    approved entry is now public; why one was rejected and, while nominations are open, that
+    it can be revised and submitted again until the deadline."""
+    category = entry.category
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if entry.status == EntryStatus.APPROVED:
+            subject = _("Approved: %(number)s %(title)s", number=entry.number, title=entry.title)
+            body = _("Your entry %(number)s “%(title)s” in %(category)s is approved. It is on "
+                     "the public page now: %(url)s", number=entry.number, title=entry.title,
+                     category=category.name, url=absolute_url(url_for(
+                         "nominations.entry", slug=category.campaign.slug, key=category.key,
+                         number=entry.number)))
+        else:
+            subject = _("Not approved: %(number)s %(title)s", number=entry.number,
+                        title=entry.title)
+            body = _("Your entry %(number)s “%(title)s” in %(category)s was not approved. "
+                     "Reason: %(reason)s", number=entry.number, title=entry.title,
+                     category=category.name, reason=entry.rejection_reason)
+            if category.is_open("nomination", now):
+                body += "\n" + _("You can revise it and submit it again until %(closes)s: %(url)s",
+                                 closes=category.campaign.local(category.window("nomination")[1])
+                                 .strftime("%Y-%m-%d %H:%M"),
+                                 url=absolute_url(url_for("nominations.edit", entry_id=entry.id)))
+            else:
+                body += "\n" + _("Nominations are closed; for questions, contact the organiser.")
+    for member in entry.agency.members:
+        if member.role == Role.AGENCY and member.status == UserStatus.ACTIVE:
+            queue_mail(db.session, member.email, subject, body)
 
 
 def _limits():

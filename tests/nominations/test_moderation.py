@@ -1,10 +1,13 @@
 """Organisers moderate a queue per category; the agency sees the reason for a rejection."""
+from datetime import timedelta
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from app.database import utcnow
 from app.extensions import db
-from app.models import AuditLog, Role
+from app.models import AuditLog, Role, UserStatus
 from nominations.models import Entry, EntryStatus
 
 from ..conftest import csrf_token
@@ -99,3 +102,64 @@ def test_only_organisers_moderate(app, submitted, make_user, login, client, role
     assert client.get(QUEUE).status_code == 403
     assert client.post(f"/moderation/entries/{entry.id}/approve",
                        data={"csrf_token": csrf_token(client, "/auth/home")}).status_code == 403
+
+
+def mails_to(caplog, email):
+    """The mails the console sender logged for ``email``, each as its whole logged text."""
+    return [record.getMessage() for record in caplog.records
+            if record.name == "app.mail" and record.getMessage().startswith(f"mail to {email}:")]
+
+
+def test_the_agency_hears_of_each_decision_by_mail(app, organiser_client, submitted, make_user,
+                                                  caplog):
+    """Every active account of the agency is told: an approval with the public page, a
+    rejection with its reason and how long it can be revised; deciding the same again mails
+    nobody, and a disabled account or an expert of the agency hears nothing."""
+    _agency, entries = submitted
+    first, second = entries[0], entries[1]
+    member = first.agency.members[0]
+    colleague = make_user(Role.AGENCY, agency=first.agency)
+    departed = make_user(Role.AGENCY, agency=first.agency, status=UserStatus.DISABLED)
+    expert = make_user(Role.EXPERT, agency=first.agency)  # an expert of the agency reviews, not nominates
+    token = csrf_token(organiser_client, f"/moderation/entries/{first.id}")
+    with caplog.at_level("INFO", logger="app.mail"):
+        organiser_client.post(f"/moderation/entries/{first.id}/approve", data={"csrf_token": token})
+        organiser_client.post(f"/moderation/entries/{second.id}/reject",
+                              data={"csrf_token": token, "reason": "照片涉及服务对象隐私"})
+        organiser_client.post(f"/moderation/entries/{first.id}/approve", data={"csrf_token": token})
+    for email in (member.email, colleague.email):
+        approved, rejected = mails_to(caplog, email)
+        assert f"已通过审核：{first.number} 凌晨两点的电话" in approved
+        assert f"http://127.0.0.1:5000/c/week/story/{first.number}" in approved
+        assert f"未通过审核：{second.number} 楼道里的接力" in rejected
+        assert "原因：照片涉及服务对象隐私" in rejected
+        closes = first.category.campaign.local(first.category.window("nomination")[1])
+        assert f"{closes:%Y-%m-%d %H:%M} 前可修改后重新提交" in rejected
+        assert f"http://127.0.0.1:5000/agency/entries/{second.id}" in rejected
+    assert mails_to(caplog, departed.email) == mails_to(caplog, expert.email) == []
+
+
+def test_after_the_deadline_a_rejection_says_nominations_are_closed(app, organiser_client,
+                                                                   submitted, caplog):
+    _agency, entries = submitted
+    entry = entries[0]
+    entry.category.nomination_closes = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    token = csrf_token(organiser_client, f"/moderation/entries/{entry.id}")
+    with caplog.at_level("INFO", logger="app.mail"):
+        organiser_client.post(f"/moderation/entries/{entry.id}/reject",
+                              data={"csrf_token": token, "reason": "材料不全"})
+    rejected, = mails_to(caplog, entry.agency.members[0].email)
+    assert "原因：材料不全" in rejected and "申报已截止" in rejected
+    assert "/agency/entries/" not in rejected
+
+
+def test_a_refused_decision_mails_nobody(app, organiser_client, submitted, caplog):
+    """A rejection without a reason changes nothing, so it tells nobody anything."""
+    _agency, entries = submitted
+    token = csrf_token(organiser_client, f"/moderation/entries/{entries[0].id}")
+    with caplog.at_level("INFO", logger="app.mail"):
+        response = organiser_client.post(f"/moderation/entries/{entries[0].id}/reject",
+                                          data={"csrf_token": token, "reason": " "})
+    assert response.status_code == 422
+    assert mails_to(caplog, entries[0].agency.members[0].email) == []
