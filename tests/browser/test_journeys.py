@@ -139,6 +139,31 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         assert entry is not None and entry.status == EntryStatus.SUBMITTED, flash_text(agency)
         assert len(entry.attachments) == 1
 
+    with trip.step("agency-sees-its-entries", agency):
+        agency.goto("/agency/")
+        row = agency.locator("tr", has_text="陈伯的冬天")
+        assert row.locator(".status").inner_text() in ("已提交，待审核",
+                                                       "Submitted, waiting for moderation")
+        # on a phone the row is a block whose cells each say what they are: nothing squeezed
+        # into columns a word wide; on a desktop, a table row under its header
+        shown = row.locator("td").evaluate_all(
+            "cells => cells.map(cell => getComputedStyle(cell, '::before').content)")
+        if viewport == "phone":
+            assert shown[:4] == (['"编号"', '"标题"', '"评选类别"', '"状态"'] if language == "zh"
+                                 else ['"Number"', '"Title"', '"Category"', '"Status"'])
+        else:
+            assert set(shown) == {"none"}
+
+    with trip.step("organiser-sees-what-waits", organiser):
+        organiser.goto("/admin/campaigns/week")
+        waiting = organiser.locator("table.progress tr", has_text="社工故事").locator(
+            ".figures .attention", has_text="待审核" if language == "zh" else "Waiting")
+        assert waiting.locator("dd a").inner_text() == "1"
+        waiting.locator("dd a").click()
+        organiser.wait_for_load_state()
+        assert "/moderation/week/stories/?status=submitted" in organiser.url
+        assert organiser.locator("main", has_text="陈伯的冬天").count() == 1
+
     with trip.step("organiser-approves-the-entry", organiser):
         organiser.goto(f"/moderation/entries/{entry.id}")
         organiser.locator(f"form[action$='/{entry.id}/approve'] button").click()
