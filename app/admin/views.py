@@ -1,4 +1,7 @@
 """The organiser's pages. Every route of this blueprint requires the organiser role."""
+import re
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
@@ -22,12 +25,16 @@ from .. import campaign_io, progress
 from ..auth import services as account_services
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import format_local
 from ..models import Agency, AuditLog, Campaign, Category, Role, User, UserStatus
 from ..security import role_required
 from . import services
 from .forms import SPARE_CRITERIA, CampaignForm, CategoryForm, InviteExpertForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: A time as the audit log stores it (``isoformat()`` of an aware UTC datetime).
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
 
 
 @bp.before_request
@@ -247,4 +254,26 @@ def audit():
     page = db.paginate(select(AuditLog).order_by(AuditLog.id.desc()),
                        per_page=current_app.config["ADMIN_PAGE_SIZE"] * 2)
     return render_template("admin/audit.html", page=page)
+
+
+#: The most of one value the audit page shows; the log itself keeps it whole.
+AUDIT_VALUE_CHARACTERS = 200
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value):
+    """A value of an audit row as the page shows it: a time in the site's time zone, nothing as
+    a dash, a long text cut with how long it is."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            return format_local(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    text = str(value)
+    if len(text) > AUDIT_VALUE_CHARACTERS:
+        return _("%(start)s… (%(count)d characters)", start=text[:AUDIT_VALUE_CHARACTERS],
+                 count=len(text))
+    return text
 

@@ -3,6 +3,7 @@ import io
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -201,3 +202,20 @@ def test_the_audit_log_page_lists_changes_newest_first(client, organiser, post):
     html = client.get("/admin/audit").get_data(as_text=True)
     assert html.index("campaign.update") < html.index("campaign.create")
     assert "改过的标题" in html and organiser.email in html
+
+
+def test_the_audit_page_shows_times_in_the_campaigns_zone_and_cuts_long_values(
+        client, organiser):
+    """The log keeps every value whole; its page shows a time as people read it (Beijing time)
+    and the first 200 characters of a long text with its length, never a page of one value."""
+    db.session.add(AuditLog(action="entry.update", object_type="entry", object_id="7",
+                            actor_label="cli:root",
+                            before={"summary": "短", "decided_at": None},
+                            after={"summary": "长" * 5000,
+                                   "decided_at": "2026-11-23T16:56:21.346650+00:00"}))
+    db.session.commit()
+    change = BeautifulSoup(client.get("/admin/audit").get_data(as_text=True),
+                           "html.parser").select("table.audit tbody tr")[0].select("span.change")
+    shown = {span.b.get_text(): span.get_text().split(": ", 1)[1] for span in change}
+    assert shown["decided_at"] == "— → 2026-11-24 00:56"
+    assert shown["summary"] == "短 → " + "长" * 200 + "…（共 5000 字）"

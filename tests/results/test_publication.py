@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.database import utcnow
 from app.extensions import db
+from app.models import AuditLog
 from review.models import Review
 from voting import services as voting
 from voting.models import Voter
@@ -113,3 +114,15 @@ def test_only_organisers_publish(app, contest, make_user, kind):
                                      "csrf_token": csrf_token(client)})
     assert client.post(PREVIEW + "publish", data={
         "kind": kind, "csrf_token": csrf_token(client, "/auth/home")}).status_code == 403
+
+
+def test_the_audit_log_names_a_publication_by_its_digest_not_its_whole_snapshot(
+        app, contest, organiser_client):
+    """A city's snapshot with every review is about 450 KB: the publication keeps it, the
+    log keeps its digest, and the audit page stays small."""
+    publish(organiser_client)
+    document = json.loads(download(app.test_client()).data)
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == "publication.create"))
+    assert row.after["digest"] == document["digest"] and row.after["version"] == 1
+    assert "snapshot" not in row.after
+    assert document["digest"] in organiser_client.get("/admin/audit").get_data(as_text=True)
