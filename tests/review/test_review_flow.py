@@ -339,7 +339,7 @@ def test_the_entries_list_of_a_large_category_is_paged_searched_and_kept_in_plac
     url = "/review/manage/week/stories/"
 
     def numbers(html):
-        return re.findall(r'<td class="nowrap">(GS-\d+)</td>', html)
+        return re.findall(r'<td class="nowrap"[^>]*>(GS-\d+)</td>', html)
 
     first = organiser.get(url).get_data(as_text=True)
     assert "64 件审核通过的作品" in first
