@@ -94,6 +94,7 @@ def _register_blueprints(app):
     from results.views import bp as results_bp
     from review.views import bp as review_bp
     from voting.api import bp as voting_api
+    from voting.board import bp as board_bp
     from voting.views import bp as voting_bp
 
     from .admin.views import bp as admin_bp
@@ -102,8 +103,8 @@ def _register_blueprints(app):
     from .health import bp as health_bp
     from .public import bp as public_bp
 
-    for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, results_bp,
-                      api_bp, nominations_api, voting_api, health_bp):
+    for blueprint in (public_bp, auth_bp, admin_bp, nominations_bp, review_bp, voting_bp, board_bp,
+                      results_bp, api_bp, nominations_api, voting_api, health_bp):
         app.register_blueprint(blueprint)
 
     from nominations.cli import register as register_nomination_cli

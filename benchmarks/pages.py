@@ -29,7 +29,8 @@ ORGANISER_PAGES = [
     "/results/manage/load/hotlines/sensitivity",
     "/vote/manage/load/hotlines/fraud",
 ]
-PUBLIC_PAGES = ["/c/load", "/c/load/hotlines/", "/c/load/hotlines/HL-0001"]
+PUBLIC_PAGES = ["/c/load", "/c/load/hotlines/", "/c/load/hotlines/HL-0001",
+                "/c/load/hotlines/ranking", "/c/load/hotlines/ranking?page=2"]
 PASSWORD = "pages benchmark"
 
 

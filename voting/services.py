@@ -17,10 +17,12 @@ from flask_babel import gettext as _
 from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, exists, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
 
 from app.database import AUTOCOMMIT_BIND, is_id
 from app.extensions import db
 from app.models import Campaign, Category, Kind
+from app.paging import ListPage
 from app.security import network_of
 from nominations.models import Entry, EntryStatus
 
@@ -567,6 +569,46 @@ def tallies(category):
     """{entry id: valid votes} from the counters (no count over the vote table)."""
     return dict(db.session.execute(select(EntryTally.entry_id, EntryTally.valid_votes).where(
         EntryTally.category_id == category.id)).all())
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A row of a category's public ranking by votes."""
+
+    rank: int
+    entry: Entry
+    votes: int
+
+
+def ranking_page(category, page, per_page):
+    """One page of the category's approved entries by valid votes, most first (then by number),
+    each with its competition rank (1, 2, 2, 4: entries with equal votes share a rank), as a
+    ``ListPage``; None for a page past the last. Read from the counters: one count, one page of
+    rows with their agencies, and, unless the page starts the list, one count of the entries
+    ahead of its first row."""
+    approved = (Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
+    total = db.session.scalar(select(func.count()).select_from(Entry).where(*approved))
+    pages = max(1, -(-total // per_page))
+    if page < 1 or page > pages:
+        return None
+    votes = func.coalesce(EntryTally.valid_votes, 0)
+    rows = db.session.execute(
+        select(Entry, votes).join(Entry.agency).outerjoin(EntryTally, EntryTally.entry_id == Entry.id)
+        .options(contains_eager(Entry.agency)).where(*approved)
+        .order_by(votes.desc(), Entry.number).limit(per_page).offset((page - 1) * per_page)).all()
+    standings, offset = [], (page - 1) * per_page
+    for index, (entry, count) in enumerate(rows):
+        if index and count == standings[-1].votes:
+            rank = standings[-1].rank
+        elif index or not offset:
+            rank = offset + index + 1
+        else:  # the first row of a later page may share the rank of rows on the page before
+            rank = 1 + db.session.scalar(
+                select(func.count()).select_from(Entry)
+                .join(EntryTally, EntryTally.entry_id == Entry.id)
+                .where(*approved, EntryTally.valid_votes > count))
+        standings.append(Standing(rank, entry, count))
+    return ListPage(standings, page, pages, total)
 
 
 def entry_standing(category, entry_id, voter_id, now):

@@ -19,7 +19,7 @@ from . import bp
 from .moderation import approved_page
 
 
-def _public_category(slug, key):
+def public_category(slug, key):
     campaign = public_campaign_or_404(slug)
     category = db.first_or_404(
         select(Category).where(Category.campaign_id == campaign.id, Category.key == key))
@@ -50,7 +50,7 @@ def entry_url(entry):
 @public_page
 def gallery(slug, key):
     """Approved entries of a category, by number, with a search."""
-    campaign, category = _public_category(slug, key)
+    campaign, category = public_category(slug, key)
     q = request.args.get("q", "")
     return render_template("nominations/gallery.html", campaign=campaign, category=category,
                            page=approved_page(category, q), q=q, now=utcnow())

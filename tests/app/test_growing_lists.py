@@ -22,7 +22,8 @@ PAGES = {
                      "/review/manage/load/hotlines/methods", "/review/manage/load/hotlines/leniency",
                      "/results/manage/load/hotlines/", "/results/manage/load/hotlines/sensitivity",
                      "/vote/manage/load/hotlines/fraud"],
-    None: ["/", "/c/load", "/c/load/hotlines/", "/api/v1/campaigns/load/categories/hotlines/entries",
+    None: ["/", "/c/load", "/c/load/hotlines/", "/c/load/hotlines/ranking",
+           "/api/v1/campaigns/load/categories/hotlines/entries",
            "/results/load/", "/results/load/anthology"],
 }
 

@@ -12,7 +12,7 @@ PUBLIC_PAGES = {
     "auth.login", "auth.register", "auth.request_reset", "auth.reset_password",
     "auth.accept_invitation", "auth.logout",
     "nominations.gallery", "nominations.entry", "nominations.qr_code", "nominations.file",
-    "voting.verify", "voting.confirm", "voting.cast", "voting.signout",
+    "voting.verify", "voting.confirm", "voting.cast", "voting.signout", "board.ranking",
     "api.openapi", "nominations_api.campaigns", "nominations_api.campaign",
     "nominations_api.entries", "nominations_api.entry", "voting_api.request_code",
     "voting_api.token", "voting_api.tally",
