@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.mail import queue_mail
 from app.models import Category, Role, User, UserStatus
+from app.public import absolute_url
 from nominations.models import Entry, EntryStatus
 
 from . import scoring
@@ -265,7 +266,6 @@ def remind(category, now):
     by_expert, _entries = progress(category)
     experts = {m.expert_id: m.expert for m in panel(category)}
     sent = 0
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     for expert_id, counts in by_expert.items():
         left = counts["assigned"] + counts["draft"]
         expert = experts.get(expert_id)
@@ -276,7 +276,7 @@ def remind(category, now):
             body = _("You have %(left)d entries left to score in %(category)s. The review closes "
                      "on %(closes)s. Sign in: %(url)s", left=left, category=category.name,
                      closes=category.campaign.local(category.window("review")[1]).strftime(
-                         "%Y-%m-%d %H:%M"), url=base + url_for("review.mine"))
+                         "%Y-%m-%d %H:%M"), url=absolute_url(url_for("review.mine")))
         queue_mail(db.session, expert.email, subject, body)
         sent += 1
     return sent

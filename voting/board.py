@@ -9,17 +9,9 @@ from app.database import utcnow
 from nominations.views.public import public_category
 
 from . import services
+from .views import tally_shown
 
 bp = Blueprint("board", __name__)
-
-
-def shown(category, now):
-    """What the ranking shows now: "counts", "ranks" or None (not yet)."""
-    visibility = category.tally_visibility.value
-    if visibility == "live" or (
-            visibility == "after_close" and category.phase_state("voting", now) == "closed"):
-        return "counts"
-    return "ranks" if visibility == "ranking_only" else None
 
 
 @bp.get("/c/<slug>/<key>/ranking")
@@ -29,7 +21,7 @@ def ranking(slug, key):
     if not category.has_public_vote:
         abort(404)
     now = utcnow()
-    showing = shown(category, now)
+    showing = tally_shown(category, now)
     page = None
     if showing:
         page = services.ranking_page(category, request.args.get("page", 1, type=int),

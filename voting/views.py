@@ -154,16 +154,25 @@ def _panel(entry):
         tally=visible_tally(category, votes, ahead, now)))
 
 
+def tally_shown(category, now):
+    """What the public may see of the category's votes now: "counts" (``live``, or
+    ``after_close`` once the vote has closed), "ranks" (``ranking_only``) or None."""
+    visibility = category.tally_visibility.value
+    if visibility == "live" or (
+            visibility == "after_close" and category.phase_state("voting", now) == "closed"):
+        return "counts"
+    return "ranks" if visibility == "ranking_only" else None
+
+
 def visible_tally(category, votes, ahead, now):
     """What the public may see of an entry's votes: ("count", n), ("rank", r) or None.
 
     ``ahead`` is the number of entries of the category with more votes.
     """
-    visibility = category.tally_visibility.value
-    closed = category.phase_state("voting", now) == "closed"
-    if visibility == "live" or (visibility == "after_close" and closed):
+    shown = tally_shown(category, now)
+    if shown == "counts":
         return ("count", votes)
-    if visibility == "ranking_only":
+    if shown == "ranks":
         return ("rank", 1 + ahead)
     return None
 

@@ -12,6 +12,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Agency, Role, User, UserStatus
+from ..public import absolute_url
 
 
 class AuthError(Exception):
@@ -121,8 +122,7 @@ def _serializer():
 
 
 def _absolute(endpoint, **values):
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    return absolute_url(url_for(endpoint, **values))
 
 
 def request_password_reset(email):

@@ -1,4 +1,6 @@
 """Organisers' moderation: a queue per category, decisions, bulk import and export."""
+from functools import partial
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -58,14 +60,12 @@ def _progress(campaign, categories, now):
     for category in categories:
         count = counts[category.id]
         waiting = count[EntryStatus.SUBMITTED]
-
-        def queue(status, key=category.key):
-            return url_for("nominations.queue", slug=campaign.slug, key=key, status=status)
-
+        queue = partial(url_for, "nominations.queue", slug=campaign.slug, key=category.key)
         figures[category.id] = [
-            Figure(_("Waiting for moderation"), waiting, queue("submitted"), attention=waiting > 0),
-            Figure(_("Approved"), count[EntryStatus.APPROVED], queue("approved")),
-            Figure(_("Rejected"), count[EntryStatus.REJECTED], queue("rejected")),
+            Figure(_("Waiting for moderation"), waiting, queue(status="submitted"),
+                   attention=waiting > 0),
+            Figure(_("Approved"), count[EntryStatus.APPROVED], queue(status="approved")),
+            Figure(_("Rejected"), count[EntryStatus.REJECTED], queue(status="rejected")),
             Figure(_("Drafts being written"), count[EntryStatus.DRAFT]),
         ]
     return figures
