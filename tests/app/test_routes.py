@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {
     "nominations.entry",
     "nominations.qr_code",
     "nominations.file",  # checks each file's entry itself: tests/nominations/test_uploads.py
+    "board.ranking",  # the ranking by votes, as the tally shows: tests/voting/test_board.py
     "auth.login",
     "auth.register",
     "auth.request_reset",
@@ -98,7 +99,8 @@ def test_public_endpoints_are_really_public(app, client, demo):
 
 
 @pytest.mark.parametrize("url", ["/c/no-such-campaign", "/c/gz-2020-social-work-week/nope/",
-                                 "/c/gz-2020-social-work-week/hotlines/RX-999"])
+                                 "/c/gz-2020-social-work-week/hotlines/RX-999",
+                                 "/c/gz-2020-social-work-week/nope/ranking"])
 def test_unknown_public_objects_are_404(client, demo, url):
     assert client.get(url).status_code == 404
 

@@ -202,7 +202,7 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
     citizen = trip.person()
     with trip.step("citizen-asks-for-a-code", citizen):
         citizen.goto("/c/week/stories/ST-004")
-        citizen.locator(".vote-panel a, .vote-panel button").first.click()
+        citizen.locator(".vote-panel a.button, .vote-panel button").first.click()
         citizen.wait_for_load_state()
         assert "/vote/verify" in citizen.url
         citizen.fill("input[name=phone]", "13812345678")
