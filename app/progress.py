@@ -1,8 +1,9 @@
 """Where a campaign stands, category by category, for the organiser's campaign page.
 
 The core knows no feature: nominations, review, voting and results each register, with
-``section``, a column of the page and how to count it. A section is given all the campaign's
-categories at once and counts them in a few grouped statements, never one category at a time,
+``section``, a column of the page and how to count it. A section is given many categories at
+once (a campaign's, or those of every campaign on the organiser's list, each with its
+``campaign`` loaded) and counts them in a few grouped statements, never one category at a time,
 and answers {category id: [Figure, ...]}; a category missing from the answer shows a dash (no
 review in a category without experts, no vote without a public weight).
 """
@@ -26,7 +27,7 @@ class Figure:
 class Section:
     order: int
     title: object  # a lazy string: the page is rendered in the reader's language
-    count: object  # (campaign, categories, now) -> {category id: [Figure, ...]}
+    count: object  # (categories, now) -> {category id: [Figure, ...]}
 
 
 def section(order, title):
@@ -44,7 +45,21 @@ def progress(campaign, now):
     """The registered sections' titles, and for each of the campaign's categories its figures,
     one list per section in the same order."""
     categories = list(campaign.categories)
-    counted = [s.count(campaign, categories, now) for s in _sections]
+    counted = [s.count(categories, now) for s in _sections]
     rows = [(category, [figures.get(category.id) for figures in counted])
             for category in categories]
     return [s.title for s in _sections], rows
+
+
+def waiting(campaigns, now):
+    """{campaign id: [(category, Figure), ...]}: what waits for the organiser in each campaign
+    of their list, the marked figures of its categories in the campaign page's order. All the
+    campaigns are counted together: as many statements for twenty campaigns as for one."""
+    categories = [category for campaign in campaigns for category in campaign.categories]
+    counted = [s.count(categories, now) for s in _sections]
+    marked = {campaign.id: [] for campaign in campaigns}
+    for category in categories:
+        marked[category.campaign_id] += [
+            (category, figure) for figures in counted for figure in figures.get(category.id, ())
+            if figure.attention]
+    return marked

@@ -67,7 +67,7 @@ def preview(slug, key):
 
 
 @section(40, _l("Results"))
-def _progress(campaign, categories, now):
+def _progress(categories, now):
     """The campaign page's column of the results: the newest list published and when; for a
     provisional list, when its objections close and how many wait for an answer, and, marked,
     that the final list can go out once the window has passed with every objection answered."""
@@ -75,6 +75,7 @@ def _progress(campaign, categories, now):
     latest, waiting = services.publication_progress(ranked)
     figures = {}
     for category in ranked:
+        campaign = category.campaign
         preview = url_for("results.preview", slug=campaign.slug, key=category.key) + "#publish"
         if category.id not in latest:
             figures[category.id] = [Figure(_("Publication"), _("not yet"), preview)]

@@ -158,22 +158,23 @@ def thresholds_of(campaign):
 
 
 @section(30, _l("Public vote"))
-def _progress(campaign, categories, now):
+def _progress(categories, now):
     """The campaign page's column of the vote: valid votes in all, today's while the vote is
     open, and the votes voided so far. The signals are the monitoring page's: finding them
     reads up to a day of votes, too slow for a page that shows every category at once."""
     voted = [category for category in categories if category.has_public_vote]
-    today = services.vote_day(now, campaign.timezone)
-    valid, of_today, voided = services.campaign_counts(voted, today)
+    open_today = {category.id: services.vote_day(now, category.campaign.timezone)
+                  for category in voted if category.is_open("voting", now)}
+    valid, of_today, voided = services.campaign_counts(voted, open_today)
     figures = {}
     for category in voted:
-        monitoring = url_for("voting.fraud_view", slug=campaign.slug, key=category.key)
+        monitoring = url_for("voting.fraud_view", slug=category.campaign.slug, key=category.key)
         figures[category.id] = [Figure(_("Valid votes"), valid.get(category.id) or 0, monitoring)]
-        if category.is_open("voting", now):
+        if category.id in open_today:
             figures[category.id].append(Figure(
                 _("Today"), of_today.get(category.id, 0),
-                url_for("voting.fraud_view", slug=campaign.slug, key=category.key,
-                        day=today.isoformat())))
+                url_for("voting.fraud_view", slug=category.campaign.slug, key=category.key,
+                        day=open_today[category.id].isoformat())))
         figures[category.id].append(Figure(_("Voided"), voided.get(category.id, 0), monitoring))
     return figures
 

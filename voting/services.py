@@ -6,6 +6,7 @@ counter. The caller commits (or rolls back) once; the API's lean vote on Postgre
 statement in autocommit, its own transaction (``vote_transaction``).
 """
 import secrets
+from collections import defaultdict
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -15,7 +16,18 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, exists, func, literal, literal_column, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
@@ -660,18 +672,25 @@ def recount(category, day=None):
 
 
 
-def campaign_counts(categories, day):
-    """For the organiser's campaign page, counted at once for ``categories``: {category id:
-    valid votes} from the counters, {category id: valid votes of ``day``} and {category id:
-    voided votes}, both read from the recount's covering indexes."""
+def campaign_counts(categories, days):
+    """For the organiser's campaign pages, counted at once for ``categories`` (of one campaign
+    or many): {category id: valid votes} from the counters, {category id: valid votes of its
+    day in ``days``} ({category id: date}, the categories whose vote is open today, each in its
+    campaign's time zone) and {category id: voided votes}, both read from the recount's covering
+    indexes."""
     ids = [category.id for category in categories]
     valid = dict(db.session.execute(
         select(EntryTally.category_id, func.sum(EntryTally.valid_votes))
         .where(EntryTally.category_id.in_(ids)).group_by(EntryTally.category_id)).all())
+    by_day = defaultdict(list)
+    for category_id, day in days.items():
+        by_day[day].append(category_id)
     of_day = dict(db.session.execute(
         select(Vote.category_id, func.count()).where(
-            Vote.category_id.in_(ids), Vote.vote_day == day, Vote.status == VoteStatus.VALID)
-        .group_by(Vote.category_id)).all())
+            or_(*(and_(Vote.category_id.in_(day_ids), Vote.vote_day == day)
+                  for day, day_ids in by_day.items())),
+            Vote.status == VoteStatus.VALID)
+        .group_by(Vote.category_id)).all()) if by_day else {}
     voided = dict(db.session.execute(
         select(Vote.category_id, func.count()).where(
             Vote.category_id.in_(ids), Vote.status == VoteStatus.VOIDED)

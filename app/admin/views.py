@@ -59,12 +59,16 @@ class ImportForm(FlaskForm):
 
 @bp.get("/")
 def index():
-    page = db.paginate(select(Campaign).order_by(Campaign.created_at.desc()),
+    """The campaigns, newest first, each with where its phases stand and what waits for the
+    organiser in it (the figures its campaign page marks)."""
+    page = db.paginate(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+                       .options(selectinload(Campaign.categories)),
                        per_page=current_app.config["ADMIN_PAGE_SIZE"])
     pending = db.session.scalar(select(func.count()).select_from(User).where(
         User.status == UserStatus.PENDING))
-    return render_template("admin/index.html", page=page, pending=pending,
-                           import_form=ImportForm())
+    now = utcnow()
+    return render_template("admin/index.html", page=page, pending=pending, now=now,
+                           waiting=progress.waiting(page.items, now), import_form=ImportForm())
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

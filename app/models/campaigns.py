@@ -103,6 +103,19 @@ class Campaign(Audited, Windowed, db.Model):
         """``moment`` (aware) in the campaign's time zone."""
         return moment.astimezone(self.tz) if moment else None
 
+    def phase_states(self, now):
+        """[(phase, state)] of the phases its categories have, over all of them: "open" where
+        one category's window is open, else "upcoming" where one is still to open, else
+        "closed" (or "none" where no category has dates for it)."""
+        states = []
+        for phase in PHASES:
+            found = {category.phase_state(phase, now) for category in self.categories
+                     if category.has_phase(phase)}
+            if found:
+                states.append((phase, next(state for state in ("open", "upcoming", "closed",
+                                                                "none") if state in found)))
+        return states
+
 
 class Category(Audited, Windowed, db.Model):
     """A selection inside a campaign, e.g. the 20 outstanding social workers."""

@@ -52,7 +52,7 @@ def approved_page(category, text, error_out=True):
 
 
 @section(10, _l("Nominations"))
-def _progress(campaign, categories, now):
+def _progress(categories, now):
     """The campaign page's column of nominations: entries waiting for a decision (marked when
     there are any), approved, rejected, and drafts agencies are still writing."""
     counts = services.status_counts([category.id for category in categories])
@@ -60,7 +60,8 @@ def _progress(campaign, categories, now):
     for category in categories:
         count = counts[category.id]
         waiting = count[EntryStatus.SUBMITTED]
-        queue = partial(url_for, "nominations.queue", slug=campaign.slug, key=category.key)
+        queue = partial(url_for, "nominations.queue", slug=category.campaign.slug,
+                        key=category.key)
         figures[category.id] = [
             Figure(_("Waiting for moderation"), waiting, queue(status="submitted"),
                    attention=waiting > 0),

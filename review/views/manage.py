@@ -28,7 +28,7 @@ DISAGREEMENT_MARGIN = 15.0
 
 
 @section(20, _l("Expert review"))
-def _progress(campaign, categories, now):
+def _progress(categories, now):
     """The campaign page's column of the review: experts on the panel, scores submitted of
     those assigned, approved entries short of experts. Marked: an empty panel, entries short of
     experts, and scores still missing once the review has closed (they can no longer come)."""
@@ -38,7 +38,7 @@ def _progress(campaign, categories, now):
     for category in reviewed:
         status = statuses[category.id]
         assigned, submitted = status.total(), status["submitted"]
-        manage = url_for("review.manage", slug=campaign.slug, key=category.key)
+        manage = url_for("review.manage", slug=category.campaign.slug, key=category.key)
         missing = short.get(category.id, 0)
         figures[category.id] = [
             Figure(_("Experts on the panel"), panels.get(category.id, 0), manage,
@@ -47,7 +47,8 @@ def _progress(campaign, categories, now):
                    manage,
                    attention=submitted < assigned and category.phase_state("review", now) == "closed"),
             Figure(_("Entries short of experts"), missing,
-                   url_for("review.manage", slug=campaign.slug, key=category.key, short=1),
+                   url_for("review.manage", slug=category.campaign.slug, key=category.key,
+                           short=1),
                    attention=missing > 0),
         ]
     return figures

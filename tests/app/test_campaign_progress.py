@@ -220,3 +220,118 @@ def test_the_page_reads_as_many_statements_for_eight_categories_as_for_two(
         return len(sent)
 
     assert add(2) == add(6)
+
+
+def campaign_list(html):
+    """{campaign title: (phase badges, [what waits, as shown], [its links])} from /admin/."""
+    soup = BeautifulSoup(html, "html.parser")
+    rows = {}
+    for tr in soup.select("table.campaigns tbody tr"):
+        title, phases, waiting = tr.find_all("td")[:3]
+        rows[title.a.get_text(strip=True)] = (
+            [badge.get_text(strip=True) for badge in phases.select(".badge")],
+            [li.get_text(" ", strip=True) for li in waiting.select("li")] or
+            [waiting.get_text(strip=True)],
+            [a["href"] for a in waiting.select("a")])
+    return rows
+
+
+def test_the_campaign_list_says_what_waits_in_each_campaign(
+        app, client, login, make_user, make_campaign, make_category):
+    now = utcnow()
+    organiser = make_user(Role.ORGANISER)
+    agency = Agency(name="机构")
+    busy = make_campaign(slug="busy", title="忙碌的评选")
+    projects = make_category(busy, key="projects", name="服务项目", reviewers_per_entry=1)
+    hotlines = make_category(busy, key="hotlines", name="优秀热线", kind="hotline",
+                             expert_weight=0.0, public_weight=1.0)
+    make_category(busy, key="stories", name="服务故事")
+    entries(projects, agency, [EntryStatus.SUBMITTED, EntryStatus.SUBMITTED,
+                               EntryStatus.APPROVED])
+    hotline, _waiting = entries(hotlines, agency, [EntryStatus.APPROVED, EntryStatus.SUBMITTED])
+    with app.test_request_context("/", method="POST"):
+        listed = results.publish(hotlines, "provisional", organiser, now - timedelta(days=1))
+        results.lodge_objection(listed, hotline.number, "有误", "13800000000", now)
+        db.session.commit()
+    # nothing waits in a campaign still to open whose panel is ready
+    later = now + timedelta(days=30)
+    quiet = make_campaign(slug="quiet", title="筹备中的评选",
+                          nomination_opens=later, nomination_closes=later,
+                          review_opens=later, review_closes=later,
+                          voting_opens=later, voting_closes=later)
+    ready = make_category(quiet, key="projects", name="服务项目", public_weight=0.5,
+                          expert_weight=0.5)
+    db.session.add(PanelMember(category=ready, expert_id=make_user(Role.EXPERT).id))
+    db.session.commit()
+
+    login(organiser)
+    rows = campaign_list(client.get("/admin/").get_data(as_text=True))
+    assert list(rows) == ["筹备中的评选", "忙碌的评选"]  # the newest first
+    assert rows["筹备中的评选"] == (
+        ["申报 · 未开始", "专家评审 · 未开始", "公众投票 · 未开始"], ["暂无"], [])
+    phases, waiting, links = rows["忙碌的评选"]
+    assert phases == ["申报 · 进行中", "专家评审 · 进行中", "公众投票 · 进行中"]
+    # in the campaign page's order: category by category, column by column; five, then the rest
+    assert waiting == ["服务项目 待审核：2", "服务项目 评审专家：0", "服务项目 专家不足的作品：1",
+                       "优秀热线 待审核：1", "优秀热线 待答复的异议：1", "还有 1 项"]
+    assert links == ["/moderation/busy/projects/?status=submitted",
+                     "/review/manage/busy/projects/", "/review/manage/busy/projects/?short=1",
+                     "/moderation/busy/hotlines/?status=submitted",
+                     "/results/manage/busy/hotlines/#publish", "/admin/campaigns/busy"]
+
+    client.set_cookie("lang", "en")
+    _phases, waiting, _links = campaign_list(client.get("/admin/").get_data(as_text=True))[
+        "忙碌的评选"]
+    assert waiting[0] == "服务项目 Waiting for moderation: 2"
+    assert waiting[-1] == "and 1 more"
+
+
+def test_the_campaign_list_reads_as_many_statements_for_six_campaigns_as_for_two(
+        app, client, login, make_user, make_campaign, make_category):
+    from .test_growing_lists import statements
+
+    login(make_user(Role.ORGANISER))
+
+    def add(count):
+        for _ in range(count):
+            campaign = make_campaign()
+            make_category(campaign)
+            make_category(campaign, kind="hotline", expert_weight=0.0, public_weight=1.0)
+        client.get("/admin/")
+        with statements() as sent:
+            assert client.get("/admin/").status_code == 200
+        return len(sent)
+
+    assert add(2) == add(4)
+
+
+def test_todays_votes_are_counted_on_each_campaigns_own_day(
+        app, make_campaign, make_category):
+    """Two campaigns a calendar day apart (Shanghai and Honolulu): each category's votes of
+    "today" are those of its own campaign's day, counted in one statement."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 25 Nov in Shanghai, 24 Nov in Honolulu
+    agency = Agency(name="机构")
+    counted = []
+    for zone in ("Asia/Shanghai", "Pacific/Honolulu"):
+        campaign = make_campaign(timezone=zone, voting_opens=now - timedelta(days=2),
+                                 voting_closes=now + timedelta(days=2))
+        category = make_category(campaign, kind="hotline", expert_weight=0.0, public_weight=1.0,
+                                 votes_per_day=5)
+        entry, = entries(category, agency, [EntryStatus.APPROVED])
+        counted.append(category)
+        with app.test_request_context("/", method="POST"):
+            voter = Voter(phone_hmac=zone.ljust(64, "x"))
+            db.session.add(voter)
+            db.session.flush()
+            voting.cast_vote(voter.id, entry.id, now)  # today in both time zones
+            voting.cast_vote(voter.id, entry.id, now - timedelta(hours=12))  # the day before
+            db.session.commit()
+    shanghai, honolulu = counted
+    days = {category.id: voting.vote_day(now, category.campaign.timezone) for category in counted}
+    assert [day.isoformat() for day in days.values()] == ["2026-11-25", "2026-11-24"]
+    valid, of_day, _voided = voting.campaign_counts(counted, days)
+    assert valid == {shanghai.id: 2, honolulu.id: 2}
+    assert of_day == {shanghai.id: 1, honolulu.id: 1}
+    assert voting.campaign_counts(counted, {honolulu.id: days[shanghai.id]})[1] == {}
