@@ -70,7 +70,8 @@ class VoidForm(FlaskForm):
     until = HiddenField()
     upto = HiddenField(validators=[DataRequired()])  #: the latest vote id looked at
     digest = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason for voiding (kept with the votes)"), filters=[strip],
+    reason = TextAreaField(_l("Reason for voiding (kept with the votes; their voters see it)"),
+                           filters=[strip],
                            validators=[DataRequired(_l("Please give the reason for voiding.")),
                                        Length(max=500)])
 

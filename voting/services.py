@@ -528,6 +528,9 @@ class ReceiptPage:
     category_key: str
     timezone: str
     votes_left: int
+    #: A vote voided since (作废) says so, with the organisers' reason.
+    valid: bool = True
+    void_reason: str = ""
 
 
 def receipt_of(vote_id, voter_id, now):
@@ -548,7 +551,8 @@ def receipt_of(vote_id, voter_id, now):
             DailyQuota.vote_day == vote_day(now, row.timezone)), {})
         used = quota.used if quota else None
     return ReceiptPage(row.vote_id, row.created_at, row.number, row.title, row.slug, row.key,
-                       row.timezone, max(0, row.votes_per_day - (used or 0)))
+                       row.timezone, max(0, row.votes_per_day - (used or 0)),
+                       row.status == VoteStatus.VALID, row.void_reason)
 
 
 def _read_one(statement, params):
@@ -565,7 +569,8 @@ def _read_one(statement, params):
 @cache
 def _receipt_statement():
     """The receipt's read, built once (its parameters bound at each call)."""
-    return (select(Vote.id.label("vote_id"), Vote.created_at, Vote.category_id, Entry.number,
+    return (select(Vote.id.label("vote_id"), Vote.created_at, Vote.category_id, Vote.status,
+                   Vote.void_reason, Entry.number,
                    Entry.title, Category.key, Category.votes_per_day, Campaign.slug,
                    Campaign.timezone, DailyQuota.used)
             .join(Entry, Vote.entry_id == Entry.id)
@@ -590,6 +595,44 @@ class Standing:
     rank: int
     entry: Entry
     votes: int
+
+
+@dataclass(frozen=True)
+class CastVote:
+    """One line of a voter's own votes (``voter_votes``)."""
+
+    vote_id: int
+    cast_at: datetime
+    valid: bool
+    void_reason: str
+    number: str
+    title: str
+    category_name: str
+    category_key: str
+    campaign_title: str
+    campaign_slug: str
+    timezone: str
+
+
+def voter_votes(voter_id, page, per_page):
+    """One page of the votes of ``voter_id``, the newest first, as a ``ListPage`` of
+    ``CastVote``; None for a page past the last. Two reads: the count, then the page's rows
+    with their entries, categories and campaigns (both by the voter's index)."""
+    total = db.session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.voter_id == voter_id))
+    pages = max(1, -(-total // per_page))
+    if page < 1 or page > pages:
+        return None
+    rows = db.session.execute(
+        select(Vote.id, Vote.created_at, Vote.status, Vote.void_reason, Entry.number,
+               Entry.title, Category.name, Category.key, Campaign.title, Campaign.slug,
+               Campaign.timezone)
+        .join(Entry, Vote.entry_id == Entry.id).join(Category, Vote.category_id == Category.id)
+        .join(Campaign, Category.campaign_id == Campaign.id)
+        .where(Vote.voter_id == voter_id).order_by(Vote.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    votes = [CastVote(row[0], row[1], row[2] == VoteStatus.VALID, *row[3:]) for row in rows]
+    return ListPage(votes, page, pages, total)
 
 
 def ranking_page(category, page, per_page):

@@ -117,6 +117,21 @@ def receipt(vote_id):
     return render_template("voting/receipt.html", receipt=shown)
 
 
+@bp.get("/mine")
+def mine():
+    """The votes cast with the number verified on this device, the newest first, each with its
+    receipt and whether it still counts (a voided one with the organisers' reason); and the
+    button that stops this device voting with the number (a shared phone, a library's computer)."""
+    voter_id = current_voter_id()
+    if voter_id is None:
+        return redirect(url_for("voting.verify", next=url_for("voting.mine")))
+    page = services.voter_votes(voter_id, request.args.get("page", 1, type=int),
+                                current_app.config["PUBLIC_PAGE_SIZE"])
+    if page is None:
+        abort(404)
+    return render_template("voting/mine.html", page=page, signout_form=FlaskForm())
+
+
 @bp.post("/signout")
 def signout():
     if not FlaskForm().validate_on_submit():

@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "voting.confirm",
     "voting.cast",
     "voting.receipt",
+    "voting.mine",
     "voting.signout",
     # The JSON API: public reading; voting needs a voter's bearer token (tests/voting/test_api.py).
     "api.openapi",

@@ -35,7 +35,7 @@ ORGANISER_ONLY = {
 }
 #: endpoint -> who may use it: "public", "organiser", "agency" (any agency), "agency_own" (the
 #: agency whose entry it is), "expert", "expert_own" (the expert of that review), "signed_in",
-#: "voter_own" (the voter whose vote it is).
+#: "voter" (a voter verified on the device), "voter_own" (the voter whose vote it is).
 ACCESS = {
     **{endpoint: "public" for endpoint in PUBLIC_PAGES},
     **{endpoint: "organiser" for endpoint in ORGANISER_ONLY},
@@ -44,7 +44,7 @@ ACCESS = {
     "nominations.delete_file": "agency_own",
     "review.mine": "expert", "review.score": "expert_own", "review.conflict": "expert_own",
     "auth.home": "signed_in", "auth.change_password": "signed_in",
-    "voting.receipt": "voter_own",
+    "voting.mine": "voter", "voting.receipt": "voter_own",
     "voting_api.cast": "voter_token",
 }
 
@@ -56,6 +56,7 @@ ALLOWED = {
     "expert": {"expert", "other_expert"},
     "expert_own": {"expert"},
     "signed_in": {"agency", "other_agency", "expert", "other_expert", "organiser"},
+    "voter": {"voter"},
     "voter_own": {"voter"},
     "voter_token": set(),  # a bearer token from /api/v1/tokens: no cookie is enough (401)
 }
@@ -67,12 +68,15 @@ HIDES_OBJECTS = {"agency_own", "expert_own", "voter_own"}
 
 
 def outcome(response):
-    """'allowed', 'sign_in' (sent to sign in), 'forbidden' or 'hidden' (404)."""
+    """'allowed', 'sign_in' (sent to sign in), 'verify' (sent to verify a phone number),
+    'forbidden' or 'hidden' (404)."""
     if response.status_code >= 500:
         return f"error {response.status_code}"
     location = response.headers.get("Location", "")
     if response.status_code in (301, 302, 303) and "/auth/login" in location:
         return "sign_in"
+    if response.status_code in (301, 302, 303) and "/vote/verify" in location:
+        return "verify"
     if response.status_code in (401, 403):
         return "forbidden"
     return "allowed"
@@ -101,12 +105,15 @@ def test_every_route_answers_every_role_as_the_table_says(app, world):
                 got = outcome(response)
                 response.close()  # file responses hold their file open until closed
                 if access == "public":
-                    # anyone; an unknown token may send the visitor to the sign-in page
-                    expected = {"allowed", "sign_in"}
+                    # anyone; an unknown token may send the visitor to the sign-in page, a
+                    # vote without a verified number to the verification
+                    expected = {"allowed", "sign_in", "verify"}
                 elif role in ALLOWED[access]:
                     expected = {"allowed"}
                 elif role in ("anonymous", "voter") and access in SIGNED_IN_CLASSES:
                     expected = {"sign_in"}
+                elif access == "voter":
+                    expected = {"verify"}
                 elif access in HIDES_OBJECTS:
                     expected = {"forbidden", "hidden"}
                 else:
