@@ -1,4 +1,4 @@
-"""Voting commands: the fraud report, the recount, voiding by receipt number, the purge."""
+"""Voting commands: the fraud report, the recount, voiding and restoring by receipt number."""
 from datetime import timedelta
 
 import click
@@ -72,49 +72,66 @@ def recount_command(slug, fix):
         click.echo(f"fixed {differing_total} counters")
 
 
-@votes_cli.command("void")
-@click.argument("slug")
-@click.argument("key")
-@click.argument("vote_ids", nargs=-1, type=int)
-@click.option("--from-file", "id_file", type=click.File(encoding="utf-8"), default=None,
-              help="More receipt numbers, one per line (- for standard input).")
-@click.option("--reason", required=True, help="Why; kept with each vote.")
-@click.option("--by", "email", required=True, help="The organiser who decided it (an account).")
-def void_command(slug, key, vote_ids, id_file, reason, email):
+def _receipts_command(name, verb, change, refused_because, doc):
+    """A command that changes votes of a category by their receipt numbers: ``change``
+    (services.void_votes or restore_votes) with the reason and the organiser."""
+
+    @votes_cli.command(name, help=doc)
+    @click.argument("slug")
+    @click.argument("key")
+    @click.argument("vote_ids", nargs=-1, type=int)
+    @click.option("--from-file", "id_file", type=click.File(encoding="utf-8"), default=None,
+                  help="More receipt numbers, one per line (- for standard input).")
+    @click.option("--reason", required=True, help="Why; kept in the audit log.")
+    @click.option("--by", "email", required=True,
+                  help="The organiser who decided it (an account).")
+    def command(slug, key, vote_ids, id_file, reason, email):
+        from app.cli import as_cli
+
+        as_cli()
+        category = Category.by_keys(slug, key)
+        if category is None or not category.has_public_vote:
+            raise click.ClickException(f"no voted category {key!r} in campaign {slug!r}")
+        organiser = db.session.scalar(select(User).where(
+            func.lower(User.email) == email.strip().lower(), User.role == Role.ORGANISER))
+        if organiser is None:
+            raise click.ClickException(f"no organiser account {email!r}")
+        wanted = set(vote_ids)
+        for number, line in enumerate(id_file or (), start=1):
+            if line.strip():
+                try:
+                    wanted.add(int(line))
+                except ValueError:
+                    raise click.ClickException(
+                        f"line {number}: not a receipt number: {line.strip()!r}") from None
+        if not wanted:
+            raise click.UsageError("give receipt numbers, or --from-file")
+        try:
+            changed = change(category, wanted, organiser, reason, utcnow(),
+                             about=f"votes {name} (command line)")
+        except services.VotingError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        refused = sorted(wanted - set(changed))
+        click.echo(f"{key}: {len(changed)} votes {verb}")
+        if refused:
+            shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
+            click.echo(f"refused {len(refused)} ({refused_because}): {shown}")
+
+    return command
+
+
+void_command = _receipts_command(
+    "void", "voided", services.void_votes, "no valid vote of this category",
     """Void votes of category KEY of campaign SLUG by their receipt numbers (an objection's
     bought votes, say), with a reason: they stay on record and leave every tally. Prints what
-    was voided and which numbers were refused: no valid vote of that category."""
-    from app.cli import as_cli
-
-    as_cli()
-    category = Category.by_keys(slug, key)
-    if category is None or not category.has_public_vote:
-        raise click.ClickException(f"no voted category {key!r} in campaign {slug!r}")
-    organiser = db.session.scalar(select(User).where(
-        func.lower(User.email) == email.strip().lower(), User.role == Role.ORGANISER))
-    if organiser is None:
-        raise click.ClickException(f"no organiser account {email!r}")
-    wanted = set(vote_ids)
-    for number, line in enumerate(id_file or (), start=1):
-        if line.strip():
-            try:
-                wanted.add(int(line))
-            except ValueError:
-                raise click.ClickException(
-                    f"line {number}: not a receipt number: {line.strip()!r}") from None
-    if not wanted:
-        raise click.UsageError("give receipt numbers, or --from-file")
-    try:
-        voided = services.void_votes(category, wanted, organiser, reason, utcnow(),
-                                     about="votes void (command line)")
-    except services.VotingError as error:
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
-    refused = sorted(wanted - set(voided))
-    click.echo(f"{key}: {len(voided)} votes voided")
-    if refused:
-        shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
-        click.echo(f"refused {len(refused)} (no valid vote of this category): {shown}")
+    was voided and which numbers were refused: no valid vote of that category.""")
+restore_command = _receipts_command(
+    "restore", "restored", services.restore_votes, "no voided vote of this category",
+    """Restore voided votes of category KEY of campaign SLUG by their receipt numbers (a void
+    found wrong), with a reason: they count again in every tally, and the audit log keeps the
+    void and the restore. Prints what was restored and which numbers were refused: no voided
+    vote of that category.""")
 
 
 def register(app):

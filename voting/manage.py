@@ -1,4 +1,5 @@
-"""Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason."""
+"""Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason,
+and the void acts so far, each of which can be undone (restored) with a reason."""
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import escape
@@ -27,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from app.database import is_id, reading_first, utcnow
 from app.extensions import db
 from app.forms import strip
-from app.models import Category, Role
+from app.models import AuditLog, Category, Role
 from app.paging import page_of
 from app.progress import Figure, section
 from app.security import role_required
@@ -74,6 +76,70 @@ class VoidForm(FlaskForm):
                            filters=[strip],
                            validators=[DataRequired(_l("Please give the reason for voiding.")),
                                        Length(max=500)])
+
+
+class RestoreForm(FlaskForm):
+    """A void act's undo: it names the act (its audit row), whose votes still voided count
+    again."""
+
+    act = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason for restoring (kept in the audit log)"), filters=[strip],
+                           validators=[DataRequired(_l("Please give the reason for restoring.")),
+                                       Length(max=500)])
+
+
+#: The void and restore acts the monitoring page lists, the latest first (the others: audit log).
+ACTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Act:
+    """A void or restore act of a category, from its audit row: for a void, the votes it still
+    holds voided now, and the form that restores them."""
+
+    id: int
+    kind: str  # "void" or "restore"
+    at: datetime
+    by: str
+    votes: int
+    reason: str
+    about: str
+    still_voided: int = 0
+    form: RestoreForm | None = None
+
+
+def _own_ids(form, prefix):
+    """``form`` with its fields' ids made its own: a page of several such forms (a button per
+    signal, per void) keeps each label bound to its field."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
+def void_acts(category):
+    """The category's latest ACTS_SHOWN void and restore acts, and whether there are more."""
+    rows = db.session.scalars(select(AuditLog).where(
+        AuditLog.action.in_(("vote.void", "vote.restore")), AuditLog.object_type == "category",
+        AuditLog.object_id == str(category.id)).order_by(AuditLog.id.desc())
+        .limit(ACTS_SHOWN + 1)).all()
+    standing = services.still_voided(category) if rows else {}
+    acts = []
+    for row in rows[:ACTS_SHOWN]:
+        after, kind = row.after or {}, row.action.removeprefix("vote.")
+        still = 0
+        if kind == "void":
+            still = standing.get(datetime.fromisoformat(after["voided_at"]), 0)
+        about = after.get("about", "")
+        prefix, _sep, rest = about.partition(":")
+        if prefix == "audit":  # a restore names the void it undid
+            about = _("undoes #%(id)s", id=rest)
+        elif prefix in SIGNAL_NAMES:
+            about = str(SIGNAL_NAMES[prefix])
+        acts.append(Act(row.id, kind, row.at, after.get("by") or row.actor_label,
+                        after.get("votes", 0), after.get("reason", ""), about, still,
+                        _own_ids(RestoreForm(formdata=None, act=row.id), f"restore-{row.id}")
+                        if still else None))
+    return acts, len(rows) > ACTS_SHOWN
 
 
 def _count(label, low, high):
@@ -302,8 +368,8 @@ def _monitoring(category, thresholds_form):
             "upto": max(by_id, default=0)}
     forms = []
     for signal in signals:
-        form = VoidForm(formdata=None, signal=signal_name(signal), digest=digest(signal.vote_ids),
-                        **look)
+        form = _own_ids(VoidForm(formdata=None, signal=signal_name(signal),
+                                 digest=digest(signal.vote_ids), **look), f"void-{len(forms)}")
         shown = [(vote_id, datetime.fromtimestamp(by_id[vote_id].at, tz),
                   entries[by_id[vote_id].entry].number)
                  for vote_id in signal.vote_ids[:VOTES_SHOWN] if vote_id in by_id]
@@ -316,7 +382,7 @@ def _monitoring(category, thresholds_form):
                            cut=cut, days=voting_days(category, now),
                            recent=not closed_a_day_ago(category, now), DAY_TABS=DAY_TABS,
                            thresholds=thresholds_of(category.campaign),
-                           thresholds_form=thresholds_form)
+                           thresholds_form=thresholds_form, acts=void_acts(category))
 
 
 @bp.post("/manage/<slug>/<key>/void")
@@ -358,6 +424,37 @@ def void(slug, key):
     db.session.commit()
     flash(_("%(count)d votes voided. They stay on record with the reason.", count=len(voided)),
           "success")
+    return redirect(back)
+
+
+@bp.post("/manage/<slug>/<key>/restore")
+@role_required(Role.ORGANISER)
+def restore(slug, key):
+    """Undo a void act: its votes still voided count again (those restored meanwhile, by the
+    command line or another tab, are passed over)."""
+    category = _category(slug, key)
+    back = url_for("voting.fraud_view", slug=slug, key=key,
+                   day=request.args.get("day") or None, _anchor="voids")
+    form = RestoreForm()
+    if not form.validate_on_submit():
+        if form.reason.errors:
+            flash(_("Please give the reason for restoring."), "error")
+            return redirect(back)
+        abort(400)
+    act = db.session.get(AuditLog, int(form.act.data)) if form.act.data.isdigit() else None
+    if (act is None or act.action != "vote.void" or act.object_type != "category"
+            or act.object_id != str(category.id)):
+        abort(404)
+    voided_at = datetime.fromisoformat(act.after["voided_at"])
+    restored = services.restore_votes(category, services.voided_in(category, voided_at),
+                                      current_user, form.reason.data, utcnow(),
+                                      about=f"audit:{act.id}")
+    db.session.commit()
+    if restored:
+        flash(ngettext("%(num)d vote restored: it counts again.",
+                       "%(num)d votes restored: they count again.", len(restored)), "success")
+    else:
+        flash(_("Nothing to restore: every vote of this void counts again already."), "info")
     return redirect(back)
 
 

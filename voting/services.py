@@ -804,35 +804,88 @@ def void_votes(category, vote_ids, organiser, reason, now, about=None):
     Set-based, as a signal can name tens of thousands of votes: one UPDATE per VOID_BATCH ids.
     Only a vote still valid is changed and counted, so a vote voided twice (two organisers, two
     tabs) leaves its tally once; writes are serialised besides (app/database.py)."""
-    from app.models.audit import record
-
     reason = (reason or "").strip()
     if not reason:
         raise VotingError(_("Please give the reason for voiding."))
-    wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
-    per_entry, voided = {}, []
-    for start in range(0, len(wanted), VOID_BATCH):
-        for vote_id, entry_id in db.session.execute(
-                update(Vote).where(Vote.id.in_(wanted[start:start + VOID_BATCH]),
-                                   Vote.category_id == category.id,
-                                   Vote.status == VoteStatus.VALID)
-                .values(status=VoteStatus.VOIDED, void_reason=reason,
-                        voided_by_id=organiser.id, voided_at=now)
-                .returning(Vote.id, Vote.entry_id)):
-            voided.append(vote_id)
-            per_entry[entry_id] = per_entry.get(entry_id, 0) + 1
+    voided, per_entry = _change_status(
+        category, vote_ids, VoteStatus.VALID, status=VoteStatus.VOIDED, void_reason=reason,
+        voided_by_id=organiser.id, voided_at=now)
     for entry_id, count in per_entry.items():
         db.session.execute(update(EntryTally).where(EntryTally.entry_id == entry_id)
                            .values(valid_votes=EntryTally.valid_votes - count))
     if voided:
-        numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
-            Entry.id.in_(list(per_entry)))).all())
-        record(db.session, "vote.void", "category", category.id, {"status": "valid"},
-               {"status": "voided", "votes": len(voided), "reason": reason, "about": about or "",
-                "voided_at": now.isoformat(),
-                "entries": {numbers[e]: n for e, n in sorted(
-                    per_entry.items(), key=lambda item: -item[1])}})
-    return sorted(voided)
+        _record_act("vote.void", category, {"status": "valid"}, {
+            "status": "voided", "votes": len(voided), "reason": reason, "about": about or "",
+            "voided_at": now.isoformat()}, per_entry)
+    return voided
+
+
+def restore_votes(category, vote_ids, organiser, reason, now, about=None):
+    """Make voided votes of ``category`` count again, with a reason (a void found wrong: an
+    objection upheld, a school's shared network): they lose their void and go back into every
+    tally; the audit log keeps both acts, the void and this one. Ids of no voided vote of the
+    category are passed over. Returns the ids restored. As ``void_votes``: set-based, and a vote
+    restored twice enters its tally once. The voter's daily quota is not touched: the vote used
+    it when it was cast, and still holds its place."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise VotingError(_("Please give the reason for restoring."))
+    restored, per_entry = _change_status(
+        category, vote_ids, VoteStatus.VOIDED, status=VoteStatus.VALID, void_reason="",
+        voided_by_id=None, voided_at=None)
+    for entry_id, count in per_entry.items():
+        db.session.execute(_insert(EntryTally).values(
+            entry_id=entry_id, category_id=category.id, valid_votes=count).on_conflict_do_update(
+            index_elements=[EntryTally.entry_id],
+            set_={"valid_votes": EntryTally.valid_votes + count}))
+    if restored:
+        _record_act("vote.restore", category, {"status": "voided"}, {
+            "status": "valid", "votes": len(restored), "reason": reason, "about": about or "",
+            "restored_at": now.isoformat(), "by": organiser.email}, per_entry)
+    return restored
+
+
+def voided_in(category, voided_at):
+    """The ids of the votes of ``category`` still voided by the act of ``voided_at`` (read
+    through the recount's index: the category's voided votes only)."""
+    return list(db.session.scalars(select(Vote.id).where(
+        Vote.category_id == category.id, Vote.status == VoteStatus.VOIDED,
+        Vote.voided_at == voided_at).order_by(Vote.id)))
+
+
+def still_voided(category):
+    """{voided_at: votes still voided} of ``category``: how much of each void act stands."""
+    return dict(db.session.execute(
+        select(Vote.voided_at, func.count()).where(
+            Vote.category_id == category.id, Vote.status == VoteStatus.VOIDED)
+        .group_by(Vote.voided_at)).all())
+
+
+def _change_status(category, vote_ids, was, **values):
+    """Set ``values`` on the votes of ``vote_ids`` that are of ``category`` and still ``was``,
+    one UPDATE per VOID_BATCH ids. Returns (the ids changed, sorted; {entry id: votes changed})."""
+    wanted = sorted({vote_id for vote_id in vote_ids if is_id(vote_id)})
+    per_entry, changed = {}, []
+    for start in range(0, len(wanted), VOID_BATCH):
+        for vote_id, entry_id in db.session.execute(
+                update(Vote).where(Vote.id.in_(wanted[start:start + VOID_BATCH]),
+                                   Vote.category_id == category.id, Vote.status == was)
+                .values(**values).returning(Vote.id, Vote.entry_id)):
+            changed.append(vote_id)
+            per_entry[entry_id] = per_entry.get(entry_id, 0) + 1
+    return sorted(changed), per_entry
+
+
+def _record_act(action, category, before, after, per_entry):
+    """One audit row for a void or a restore: ``after`` with the votes per entry number, the
+    most first."""
+    from app.models.audit import record
+
+    numbers = dict(db.session.execute(select(Entry.id, Entry.number).where(
+        Entry.id.in_(list(per_entry)))).all())
+    record(db.session, action, "category", category.id, before, {
+        **after, "entries": {numbers[e]: n for e, n in sorted(
+            per_entry.items(), key=lambda item: -item[1])}})
 
 
 def purge_metadata(campaign, codes_until):

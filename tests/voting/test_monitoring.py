@@ -482,3 +482,107 @@ def test_votes_void_takes_receipt_numbers_and_says_what_it_refused(app, brushed,
         failed = runner.invoke(args=["votes", "void", "week", "workers", *args])
         assert failed.exit_code != 0 and words in failed.output, failed.output
     assert services.tallies(category)[entries[0].id] == 37
+
+
+def restore_button(client, page="/vote/manage/week/workers/fraud"):
+    """(address, fields) of the first restore form of the page's void acts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser")
+    form = soup.select_one("#voids form[action*='/restore']")
+    return form["action"], {field["name"]: field.get("value", "")
+                            for field in form.select("input[type=hidden]")}
+
+
+def void_acts_shown(client, page="/vote/manage/week/workers/fraud"):
+    """[(heading, reason line, what is left)] of the page's void and restore acts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser")
+    return [(act.strong.get_text(strip=True), act.select("p")[1].get_text(strip=True),
+             (act.summary or act.select_one("p.muted") or act.strong).get_text(strip=True))
+            for act in soup.select("#voids .act")]
+
+
+def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, make_category):
+    """A signal voided, then found to be a school's shared network: the page lists the void and
+    restores its votes still voided, with a reason. They count again, lose their void, and the
+    audit log keeps both acts. Votes restored meanwhile (the command line) are passed over, and
+    the same button twice restores nothing more."""
+    category, entries = brushed
+    client, user = organiser
+    action, fields = void_button(client, reason="脚本刷票")
+    client.post(action, data=fields)
+    assert services.tallies(category)[entries[0].id] == 0
+    assert void_acts_shown(client) == [("已作废 40 票", "原因：脚本刷票", "恢复仍作废的 40 票")]
+
+    action, fields = restore_button(client)
+    assert set(fields) == {"csrf_token", "act"}
+    page = client.post(action, data=fields | {"reason": " "}, follow_redirects=True)
+    assert "请填写恢复原因" in page.get_data(as_text=True)
+    assert services.tallies(category)[entries[0].id] == 0
+
+    first = db.session.scalar(select(func.min(Vote.id)).where(Vote.status == VoteStatus.VOIDED))
+    with app.test_request_context("/", method="POST"):
+        assert services.restore_votes(category, [first], user, "核实", utcnow()) == [first]
+        db.session.commit()
+    page = client.post(action, data=fields | {"reason": "学校统一网络，非刷票"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已恢复 39 票，重新计入票数。" in page
+    assert services.tallies(category)[entries[0].id] == 40
+    assert services.tallies(category) == services.recount(category)
+    votes = db.session.scalars(select(Vote).where(Vote.entry_id == entries[0].id)).all()
+    assert {(v.status, v.void_reason, v.voided_by_id, v.voided_at) for v in votes} == {
+        (VoteStatus.VALID, "", None, None)}
+    void, _one, restored = db.session.scalars(select(AuditLog).where(
+        AuditLog.action.in_(("vote.void", "vote.restore"))).order_by(AuditLog.id)).all()
+    assert restored.action == "vote.restore" and restored.actor_label == user.email
+    assert restored.after["votes"] == 39 and restored.after["entries"] == {"SW-001": 39}
+    assert restored.after["reason"] == "学校统一网络，非刷票"
+    assert restored.after["about"] == f"audit:{void.id}"
+    assert void_acts_shown(client) == [
+        ("已恢复 39 票", "原因：学校统一网络，非刷票", "已恢复 39 票"),
+        ("已恢复 1 票", "原因：核实", "已恢复 1 票"),
+        ("已作废 40 票", "原因：脚本刷票", "其投票已全部重新计入。")]
+
+    again = client.post(action, data=fields | {"reason": "再次"}, follow_redirects=True)
+    assert "没有可恢复的投票" in again.get_data(as_text=True)
+    assert services.tallies(category)[entries[0].id] == 40
+    # only a void act of this category: not a restore, not another category's, not a forgery
+    other = make_category(category.campaign, key="lines", kind="hotline", expert_weight=0,
+                          public_weight=1)
+    assert other.id
+    for act, url in ((restored.id, action), (void.id, "/vote/manage/week/lines/restore"),
+                     ("x", action), ("999999", action)):
+        response = client.post(url, data=fields | {"act": act, "reason": "理由"})
+        assert response.status_code == 404, act
+    assert client.post(action, data={"act": void.id, "reason": "理由"}).status_code == 400
+
+
+def test_votes_restore_takes_receipt_numbers_and_says_what_it_refused(app, brushed, runner,
+                                                                     make_user):
+    category, entries = brushed
+    organiser = make_user(Role.ORGANISER, email="chair@example.test")
+    bought = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)
+                                .order_by(Vote.id).limit(3)).all()
+    voided = runner.invoke(args=["votes", "void", "week", "workers", *map(str, bought),
+                                 "--reason", "异议：买票", "--by", "chair@example.test"])
+    assert "workers: 3 votes voided" in voided.output
+    valid = db.session.scalar(select(Vote.id).where(Vote.entry_id == entries[1].id))
+    result = runner.invoke(args=[
+        "votes", "restore", "week", "workers", str(bought[0]), str(bought[1]), str(valid),
+        "999999", "--reason", "异议不成立", "--by", "chair@example.test"])
+    assert result.exit_code == 0, result.output
+    assert "workers: 2 votes restored" in result.output
+    assert (f"refused 2 (no voided vote of this category): {min(valid, 999999)}, "
+            f"{max(valid, 999999)}") in result.output
+    assert services.tallies(category)[entries[0].id] == 39
+    assert db.session.scalars(select(Vote.id).where(
+        Vote.status == VoteStatus.VOIDED)).all() == [bought[2]]
+    act = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.restore")).one()
+    assert act.actor_label.startswith("cli:") and act.after["by"] == organiser.email
+    assert act.after["about"] == "votes restore (command line)"
+    failed = runner.invoke(args=["votes", "restore", "week", "workers", str(bought[2]),
+                                 "--reason", " ", "--by", "chair@example.test"])
+    assert failed.exit_code != 0 and "恢复原因" in failed.output
+    assert services.tallies(category)[entries[0].id] == 39
