@@ -441,7 +441,8 @@ def restore(slug, key):
             flash(_("Please give the reason for restoring."), "error")
             return redirect(back)
         abort(400)
-    act = db.session.get(AuditLog, int(form.act.data)) if form.act.data.isdigit() else None
+    act_id = int(form.act.data) if form.act.data.isdigit() else None
+    act = db.session.get(AuditLog, act_id) if is_id(act_id) else None
     if (act is None or act.action != "vote.void" or act.object_type != "category"
             or act.object_id != str(category.id)):
         abort(404)

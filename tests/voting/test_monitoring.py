@@ -553,7 +553,7 @@ def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, m
                           public_weight=1)
     assert other.id
     for act, url in ((restored.id, action), (void.id, "/vote/manage/week/lines/restore"),
-                     ("x", action), ("999999", action)):
+                     ("x", action), ("999999", action), (str(2**40), action)):
         response = client.post(url, data=fields | {"act": act, "reason": "理由"})
         assert response.status_code == 404, act
     assert client.post(action, data={"act": void.id, "reason": "理由"}).status_code == 400
