@@ -20,6 +20,7 @@ from pathlib import Path
 
 #: What an organiser looks at during a campaign, and what the public reads.
 ORGANISER_PAGES = [
+    "/admin/",
     "/admin/campaigns/load",
     "/moderation/load/hotlines/?status=all",
     "/review/manage/load/hotlines/",

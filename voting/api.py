@@ -204,6 +204,26 @@ def cast():
     return _receipt(receipt), 201
 
 
+@bp.get("/votes")
+def my_votes():
+    """The token's voter's votes, the newest first, a page at a time: each with its entry and
+    whether it still counts (a voided one with the organisers' reason)."""
+    voter_id = bearer_voter()
+    if voter_id is None:
+        return error(401, "unauthorized", "A voter token is required.",
+                     {"WWW-Authenticate": "Bearer"})
+    page = services.voter_votes(voter_id, request.args.get("page", 1, type=int),
+                                current_app.config["PUBLIC_PAGE_SIZE"])
+    if page is None:
+        return error(404, "not_found", "No such page.")
+    return {"votes": [{
+        "vote_id": vote.vote_id, "entry_number": vote.number, "entry_title": vote.title,
+        "campaign_slug": vote.campaign_slug, "category_key": vote.category_key,
+        "cast_at": vote.cast_at.isoformat(), "status": "valid" if vote.valid else "voided",
+        **({} if vote.valid else {"void_reason": vote.void_reason})} for vote in page.items],
+        "page": page.page, "pages": page.pages, "total": page.total}
+
+
 def _receipt(receipt):
     return {"vote_id": receipt.vote_id, "entry_number": receipt.entry_number,
             "cast_at": receipt.cast_at.isoformat(), "vote_day": receipt.vote_day.isoformat(),
@@ -267,7 +287,32 @@ document({
                            "expires_in": {"type": "integer"}}})},
             "422": {"description": "Wrong, used or expired code", **ERROR},
             "429": {"$ref": "#/components/responses/TooMany"}}}},
-    "/votes": {"post": {
+    "/votes": {"get": {
+        "summary": "The voter's own votes, the newest first", "operationId": "myVotes",
+        "security": [{"voter": []}],
+        "parameters": [{"name": "page", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "A page of the voter's votes", **_json({
+            "type": "object", "required": ["votes", "page", "pages", "total"],
+            "properties": {
+                "votes": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["vote_id", "entry_number", "entry_title", "campaign_slug",
+                                 "category_key", "cast_at", "status"],
+                    "properties": {
+                        "vote_id": {"type": "integer"}, "entry_number": {"type": "string"},
+                        "entry_title": {"type": "string"}, "campaign_slug": {"type": "string"},
+                        "category_key": {"type": "string"},
+                        "cast_at": {"type": "string", "format": "date-time"},
+                        "status": {"enum": ["valid", "voided"],
+                                   "description": "voided: the organisers voided it; it does "
+                                                  "not count"},
+                        "void_reason": {"type": "string"}}}},
+                "page": {"type": "integer"}, "pages": {"type": "integer"},
+                "total": {"type": "integer"}}})},
+            "401": {"description": "No valid voter token", **ERROR},
+            "404": {"$ref": "#/components/responses/NotFound"}}},
+              "post": {
         "summary": "Cast a vote", "operationId": "castVote", "security": [{"voter": []}],
         "requestBody": {"required": True, **_json({
             "type": "object", "required": ["entry_id"],

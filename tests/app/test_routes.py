@@ -42,6 +42,7 @@ PUBLIC_ENDPOINTS = {
     "voting_api.request_code",
     "voting_api.token",
     "voting_api.cast",
+    "voting_api.my_votes",
     "voting_api.tally",
     # Published results are public (tests/results/test_publication.py).
     "results.public",
@@ -90,8 +91,10 @@ def test_every_protected_route_sends_an_anonymous_visitor_to_sign_in(app, client
 
 def test_public_endpoints_are_really_public(app, client, demo):
     for rule in app.url_map.iter_rules():
-        # these need real objects (a file, a vote, a publication): tested in their own modules
-        hidden = {"nominations.file", "voting.receipt", "results.snapshot", "results.object_to"}
+        # these need real objects (a file, a vote, a publication) or a voter's token: tested in
+        # their own modules
+        hidden = {"nominations.file", "voting.receipt", "results.snapshot", "results.object_to",
+                  "voting_api.my_votes"}
         if rule.endpoint in PUBLIC_ENDPOINTS - hidden and (
                 "GET" in rule.methods):
             url = sample_url(rule)

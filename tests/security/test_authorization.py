@@ -45,7 +45,7 @@ ACCESS = {
     "review.mine": "expert", "review.score": "expert_own", "review.conflict": "expert_own",
     "auth.home": "signed_in", "auth.change_password": "signed_in",
     "voting.mine": "voter", "voting.receipt": "voter_own",
-    "voting_api.cast": "voter_token",
+    "voting_api.cast": "voter_token", "voting_api.my_votes": "voter_token",
 }
 
 ALLOWED = {

@@ -85,6 +85,37 @@ def test_a_voter_votes_through_the_api(app, client, spec, voted):
         "SW-001": 1, "SW-002": 1, "SW-003": 1, "SW-004": 0, "SW-005": 0}
 
 
+def test_a_voter_reads_their_own_votes_through_the_api(app, client, spec, voted, make_user):
+    from app.database import utcnow
+    from app.extensions import db
+    from app.models import Role
+    from voting import services
+
+    category, entries = voted
+    auth = {"Authorization": f"Bearer {voter_token(app, client, spec)}"}
+    cast = [client.post("/api/v1/votes", json={"entry_id": entry.id}, headers=auth).json["vote_id"]
+            for entry in entries[:2]]
+    other = {"Authorization": f"Bearer {voter_token(app, client, spec, '13900001111')}"}
+    client.post("/api/v1/votes", json={"entry_id": entries[2].id}, headers=other)
+    with app.test_request_context("/", method="POST"):
+        services.void_votes(category, [cast[0]], make_user(Role.ORGANISER), "同一网段批量投票",
+                            utcnow())
+        db.session.commit()
+
+    mine = check(spec, client.get("/api/v1/votes", headers=auth), "/votes")
+    assert [(v["vote_id"], v["entry_number"], v["status"], v.get("void_reason"))
+            for v in mine["votes"]] == [(cast[1], "SW-002", "valid", None),
+                                        (cast[0], "SW-001", "voided", "同一网段批量投票")]
+    assert (mine["page"], mine["pages"], mine["total"]) == (1, 1, 2)
+    assert {v["campaign_slug"] + "/" + v["category_key"] for v in mine["votes"]} == {"week/workers"}
+    past = client.get("/api/v1/votes?page=2", headers=auth)
+    assert past.status_code == 404 and check(spec, past, "/votes")
+    for headers in ({}, {"Authorization": "Bearer forged"}):
+        refused = client.get("/api/v1/votes", headers=headers)
+        assert refused.status_code == 401 and check(spec, refused, "/votes")
+    assert app.test_client().get("/api/v1/votes").status_code == 401  # a cookie is no token
+
+
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"},
                                      {"Authorization": "Basic abc"},
                                      {"Authorization": "Bearer " + "x" * 5000}])
