@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Enum, event, make_url
+from sqlalchemy import DateTime, Enum, Float, event, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,6 +48,27 @@ class UTCDateTime(TypeDecorator):
 def utcnow():
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+class epoch_seconds(FunctionElement):  # noqa: N801 (a SQL function, named as one)
+    """A UTCDateTime column as seconds since the epoch (a float), computed by the database: a
+    read of many rows that only needs their times (the fraud signals read 100,000) skips making
+    an aware datetime for each row in Python, the third of such a read's time."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    # julianday() keeps the fraction of the second: a double's precision is about 10 microseconds
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element, compiler, **kw):
+    # the column is a timestamp without time zone holding UTC: its epoch is UTC's
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
 
 
 #: The largest id a table holds (a 32-bit INTEGER on PostgreSQL): a larger number names nothing,

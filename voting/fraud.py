@@ -12,14 +12,17 @@ change them on the vote monitoring page (``Campaign.fraud_thresholds``).
   category does as a whole.
 - ``failing_codes``: a network asks for many codes that are never confirmed (SMS pumping).
 """
+from bisect import insort
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
-from math import sqrt
 from statistics import median
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class VoteRecord:
+class VoteRecord(NamedTuple):
+    """One valid vote as the signals see it. A named tuple: the monitoring makes 100,000 of them
+    from rows per look, and a frozen dataclass took three times as long to make."""
+
     id: int
     voter: object
     entry: object
@@ -73,13 +76,6 @@ class Signal:
     detail: dict = field(default_factory=dict)
 
 
-def _cv(values):
-    mean = sum(values) / len(values)
-    if mean <= 0:
-        return 0.0
-    return sqrt(sum((v - mean) ** 2 for v in values) / len(values)) / mean
-
-
 def _by_network(votes):
     """{network: its votes}, leaving out votes without a known network."""
     groups = defaultdict(list)
@@ -90,20 +86,32 @@ def _by_network(votes):
 
 
 def regular_intervals(votes, t=Thresholds()):
-    """Runs of ``regular_run`` gaps within one network whose spread is far below a person's."""
-    signals = []
+    """Runs of ``regular_run`` gaps within one network whose spread is far below a person's:
+    a coefficient of variation (population standard deviation / mean; 0 for gaps of no length)
+    under ``regular_cv``.
+
+    One pass per network: the run's sum and sum of squares slide with it, and a run that
+    qualifies adds only the votes after the last one flagged (a script's network holds tens of
+    thousands of votes in a day)."""
+    signals, run = [], t.regular_run
     for net, group in _by_network(votes).items():
         group.sort(key=lambda v: (v.at, v.id))
-        if len(group) <= t.regular_run:
+        if len(group) <= run:
             continue
         gaps = [b.at - a.at for a, b in zip(group, group[1:], strict=False)]
-        flagged = set()
-        for start in range(len(gaps) - t.regular_run + 1):
-            window = gaps[start:start + t.regular_run]
-            if _cv(window) < t.regular_cv:
-                flagged.update(v.id for v in group[start:start + t.regular_run + 1])
+        total, squares = sum(gaps[:run]), sum(gap * gap for gap in gaps[:run])
+        flagged, flagged_until = [], 0
+        for start in range(len(gaps) - run + 1):
+            if start:
+                leaving, entering = gaps[start - 1], gaps[start + run - 1]
+                total += entering - leaving
+                squares += entering * entering - leaving * leaving
+            # sd / mean < cv, squared and times run²: exact for whole seconds, no root per run
+            if total <= 0 or run * squares - total * total < (t.regular_cv * total) ** 2:
+                flagged += group[max(start, flagged_until):start + run + 1]
+                flagged_until = start + run + 1
         if flagged:
-            signals.append(Signal("regular", net, sorted(flagged),
+            signals.append(Signal("regular", net, sorted(v.id for v in flagged),
                                   {"votes": len(flagged), "gap": round(median(gaps), 1)}))
     return signals
 
@@ -137,22 +145,32 @@ def network_bursts(votes, t=Thresholds()):
 
 
 def entry_bursts(votes, t=Thresholds()):
-    """Windows in which an entry's votes jump far above its own earlier windows."""
-    signals = []
-    by_entry = defaultdict(lambda: defaultdict(list))
-    for vote in votes:
-        by_entry[vote.entry][int(vote.at // t.window)].append(vote)
-    for entry, windows in by_entry.items():
-        flagged, history = [], []
-        for index in sorted(windows):
-            count = len(windows[index])
-            baseline = median(history) if history else 0
+    """Windows in which an entry's votes jump far above its own earlier windows. The windows
+    are counted first; only the votes of the windows that qualify are gathered."""
+    counts = Counter((vote.entry, int(vote.at // t.window)) for vote in votes)
+    windows = defaultdict(list)  # entry -> its non-empty windows
+    for entry, index in counts:
+        windows[entry].append(index)
+    bursts = {}  # entry -> its windows that qualify
+    for entry, indexes in windows.items():
+        history = []  # the earlier windows' counts, kept sorted for their median
+        for index in sorted(indexes):
+            count = counts[entry, index]
+            baseline = _median_of_sorted(history) if history else 0
             if count >= t.burst_minimum and count >= t.burst_factor * max(baseline, 1):
-                flagged += [v.id for v in windows[index]]
-            history.append(count)
-        if flagged:
-            signals.append(Signal("entry_burst", entry, sorted(flagged), {"votes": len(flagged)}))
-    return signals
+                bursts.setdefault(entry, set()).add(index)
+            insort(history, count)
+    flagged = defaultdict(list)
+    for vote in votes:
+        if vote.entry in bursts and int(vote.at // t.window) in bursts[vote.entry]:
+            flagged[vote.entry].append(vote.id)
+    return [Signal("entry_burst", entry, sorted(flagged[entry]), {"votes": len(flagged[entry])})
+            for entry in bursts]
+
+
+def _median_of_sorted(values):
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def one_entry_voters(votes, t=Thresholds()):

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
-from app.database import AUTOCOMMIT_BIND, is_id
+from app.database import AUTOCOMMIT_BIND, epoch_seconds, is_id
 from app.extensions import db
 from app.models import Campaign, Category, Kind
 from app.paging import ListPage
@@ -764,9 +764,9 @@ def vote_records(category, since=None, until=None, limit=None, upto=None):
     then)."""
     from .fraud import VoteRecord
 
-    query = select(Vote.id, Vote.voter_id, Vote.entry_id, Vote.created_at, Vote.net_hmac,
-                   Vote.agent_hmac).where(Vote.category_id == category.id,
-                                          Vote.status == VoteStatus.VALID)
+    query = select(Vote.id, Vote.voter_id, Vote.entry_id, epoch_seconds(Vote.created_at),
+                   func.coalesce(Vote.net_hmac, ""), func.coalesce(Vote.agent_hmac, "")).where(
+        Vote.category_id == category.id, Vote.status == VoteStatus.VALID)
     if since is not None:
         query = query.where(Vote.created_at >= since)
     if until is not None:
@@ -775,10 +775,10 @@ def vote_records(category, since=None, until=None, limit=None, upto=None):
         query = query.where(Vote.id <= upto)
     if limit is not None:
         query = query.order_by(Vote.created_at.desc(), Vote.id.desc()).limit(limit)
-    # Through the session's connection, as plain tuples: the ORM's row loading took a third of
-    # the time at 100,000 votes.
-    return [VoteRecord(vote_id, voter, entry, at.timestamp(), net or "", agent or "")
-            for vote_id, voter, entry, at, net, agent in db.session.connection().execute(query)]
+    # Through the session's connection, as plain tuples fetched at once, the times as seconds
+    # from the database: the ORM's row loading took a third of the time at 100,000 votes, and
+    # making an aware datetime of each row a third of the rest.
+    return list(map(VoteRecord._make, db.session.connection().execute(query).fetchall()))
 
 
 def code_records(since):

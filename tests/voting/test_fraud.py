@@ -1,5 +1,7 @@
 """The fraud signals on replays of synthetic traffic."""
 import random
+from fractions import Fraction
+from statistics import median
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,6 +98,94 @@ def test_network_bursts_flag_exactly_the_votes_of_every_window_of_many_voters(
              for i, (voter, net, at) in enumerate(draws)]
     found = {s.key: (s.vote_ids, s.detail["voters"]) for s in network_bursts(votes, t)}
     assert found == windows_of_many_voters(votes, t)
+
+
+def runs_too_regular(votes, t):
+    """The definition, run by run and in exact fractions: {network: ids of the votes of every
+    run of ``regular_run`` gaps (by time, then id) whose population standard deviation is less
+    than ``regular_cv`` times their mean, or whose mean is 0}."""
+    found = {}
+    for net in {v.net for v in votes if v.net}:
+        group = sorted((v for v in votes if v.net == net), key=lambda v: (v.at, v.id))
+        gaps = [Fraction(b.at) - Fraction(a.at) for a, b in zip(group, group[1:], strict=False)]
+        ids = set()
+        for start in range(len(gaps) - t.regular_run + 1):
+            run = gaps[start:start + t.regular_run]
+            mean = sum(run) / len(run)
+            variance = sum((gap - mean) ** 2 for gap in run) / len(run)
+            if mean <= 0 or variance < (Fraction(t.regular_cv) * mean) ** 2:
+                ids.update(v.id for v in group[start:start + t.regular_run + 1])
+        if ids:
+            found[net] = sorted(ids)
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["net-a", "net-b", ""]),
+                          st.sampled_from([0, 8, 9, 10, 10, 10, 10, 11, 12, 60, 300])),
+                max_size=120),
+       st.integers(2, 6), st.sampled_from([0.0625, 0.125, 0.25, 0.5]))
+def test_regular_intervals_flag_exactly_the_votes_of_every_run_too_regular(draws, run, cv):
+    """The one-pass sums against the definition, on random traffic: timers, people, ties in
+    time, networks apart and votes without one. (Thresholds a binary fraction holds exactly:
+    the definition and the code then agree on a run exactly at the threshold too.)"""
+    t = Thresholds(regular_run=run, regular_cv=cv)
+    at, votes = {}, []
+    for i, (net, gap) in enumerate(draws):
+        at[net] = at.get(net, 0) + gap
+        votes.append(VoteRecord(i, f"v{i}", "E1", float(at[net]), net))
+    found = {s.key: s.vote_ids for s in regular_intervals(votes, t)}
+    assert found == runs_too_regular(votes, t)
+
+
+def bursts_by_definition(votes, t):
+    """{entry: ids of the votes of each window of ``window`` seconds with at least
+    ``burst_minimum`` votes and ``burst_factor`` times the median of the entry's earlier
+    non-empty windows}."""
+    found = {}
+    for entry in {v.entry for v in votes}:
+        windows = {}
+        for vote in votes:
+            if vote.entry == entry:
+                windows.setdefault(int(vote.at // t.window), []).append(vote.id)
+        ids, history = [], []
+        for index in sorted(windows):
+            count = len(windows[index])
+            if count >= t.burst_minimum and count >= t.burst_factor * max(
+                    median(history) if history else 0, 1):
+                ids += windows[index]
+            history.append(count)
+        if ids:
+            found[entry] = sorted(ids)
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["E1", "E2"]), st.integers(0, 3_000)), max_size=150),
+       st.integers(1, 6), st.sampled_from([1.5, 2.0, 5.0]))
+def test_entry_bursts_flag_exactly_the_windows_far_above_their_own_median(draws, minimum, factor):
+    t = Thresholds(burst_minimum=minimum, burst_factor=factor, window=100.0)
+    votes = [VoteRecord(i, f"v{i}", entry, float(at)) for i, (entry, at) in enumerate(draws)]
+    found = {s.key: s.vote_ids for s in entry_bursts(votes, t)}
+    assert found == bursts_by_definition(votes, t)
+
+
+def test_a_run_exactly_as_regular_as_the_threshold_is_not_flagged():
+    """Gaps of 9 and 11 s: mean 10, standard deviation 1, a coefficient of variation of 0.1."""
+    votes = [VoteRecord(i, f"v{i}", "E1", at, "net-a") for i, at in enumerate([0.0, 9.0, 20.0])]
+    assert regular_intervals(votes, Thresholds(regular_run=2, regular_cv=0.1)) == []
+    flagged = regular_intervals(votes, Thresholds(regular_run=2, regular_cv=0.1001))
+    assert [s.vote_ids for s in flagged] == [[0, 1, 2]]
+
+
+def test_the_baseline_of_an_even_number_of_windows_is_the_mean_of_its_middle_two():
+    """Windows of 2 and 4 votes, then 6: the baseline is 3, and 6 is twice it."""
+    counts = [(0, 2), (1, 4), (2, 6)]
+    votes = [VoteRecord(f"{window}-{i}", f"v{window}-{i}", "E1", window * 600.0 + i)
+             for window, count in counts for i in range(count)]
+    (signal,) = entry_bursts(votes, Thresholds(burst_minimum=5, burst_factor=2.0))
+    assert signal.vote_ids == sorted(f"2-{i}" for i in range(6))
+    assert entry_bursts(votes, Thresholds(burst_minimum=5, burst_factor=2.01)) == []
 
 
 def test_a_burst_for_one_entry_against_its_own_baseline():
