@@ -1,6 +1,7 @@
 """Organisers' fraud view: the signals, the votes behind them, a chart, voiding with a reason,
 and the void acts so far, each of which can be undone (restored) with a reason."""
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,13 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, IntegerField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from app.database import is_id, reading_first, utcnow
 from app.extensions import db
@@ -86,6 +93,39 @@ class RestoreForm(FlaskForm):
     reason = TextAreaField(_l("Reason for restoring (kept in the audit log)"), filters=[strip],
                            validators=[DataRequired(_l("Please give the reason for restoring.")),
                                        Length(max=500)])
+
+
+#: The most receipt numbers one submission of the receipts form takes.
+MAX_RECEIPTS = 10_000
+RECEIPT_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def receipt_numbers(text):
+    """Validator: the receipt numbers of ``text``, one per line or separated by commas (either
+    width), 、 or semicolons; each a number, at most MAX_RECEIPTS."""
+    tokens = [token for token in RECEIPT_SEPARATORS.split(text or "") if token]
+    wrong = [token for token in tokens if not (token.isascii() and token.isdigit())]
+    if wrong:
+        shown = "、".join(wrong[:5]) + ("…" if len(wrong) > 5 else "")
+        raise ValidationError(_("Not a receipt number: %(tokens)s", tokens=shown))
+    if len(tokens) > MAX_RECEIPTS:
+        raise ValidationError(_("At most %(count)s receipt numbers at a time.",
+                                count=f"{MAX_RECEIPTS:,}"))
+    return sorted({int(token) for token in tokens})
+
+
+class ReceiptsForm(FlaskForm):
+    """Void or restore votes by their receipt numbers: an objection's bought votes, or votes a
+    void caught wrongly, named by the voters or found by the organisers."""
+
+    numbers = TextAreaField(_l("Receipt numbers"), filters=[strip], validators=[
+        DataRequired(_l("Please give the receipt numbers.")),
+        lambda form, field: receipt_numbers(field.data)])
+    reason = TextAreaField(_l("Reason (kept with the votes; their voters see it)"),
+                           filters=[strip],
+                           validators=[DataRequired(_l("Please give the reason.")),
+                                       Length(max=500)])
+    #: The button pressed sends ``action``: "void" or "restore".
 
 
 #: The void and restore acts the monitoring page lists, the latest first (the others: audit log).
@@ -338,7 +378,7 @@ def report(category, now, period):
 @role_required(Role.ORGANISER)
 def fraud_view(slug, key):
     category = _category(slug, key)
-    return _monitoring(category, ThresholdsForm.showing(thresholds_of(category.campaign)))
+    return _monitoring(category)
 
 
 @bp.post("/manage/<slug>/<key>/thresholds")
@@ -348,7 +388,7 @@ def thresholds(slug, key):
     category = _category(slug, key)
     form = ThresholdsForm()
     if not form.validate_on_submit():
-        return _monitoring(category, form), 422
+        return _monitoring(category, thresholds_form=form), 422
     category.campaign.fraud_thresholds = form.changed()
     db.session.commit()
     flash(_("Thresholds saved: the signals of every category of the campaign use them now."),
@@ -357,7 +397,41 @@ def thresholds(slug, key):
                             day=request.args.get("day") or None))
 
 
-def _monitoring(category, thresholds_form):
+@bp.post("/manage/<slug>/<key>/receipts")
+@role_required(Role.ORGANISER)
+def by_receipts(slug, key):
+    """Void, or restore, the category's votes of the receipt numbers given, with a reason; the
+    numbers of no such vote are named back."""
+    category = _category(slug, key)
+    form = ReceiptsForm()
+    action = request.form.get("action")
+    if action not in ("void", "restore"):
+        abort(400)
+    if not form.validate_on_submit():
+        return _monitoring(category, receipts_form=form), 422
+    wanted = receipt_numbers(form.numbers.data)
+    voiding = action == "void"
+    change = services.void_votes if voiding else services.restore_votes
+    changed = change(category, wanted, current_user, form.reason.data, utcnow(),
+                     about="receipts")
+    db.session.commit()
+    if voiding:
+        flash(ngettext("%(num)d vote voided.", "%(num)d votes voided.", len(changed)), "success")
+    else:
+        flash(ngettext("%(num)d vote restored: it counts again.",
+                       "%(num)d votes restored: they count again.", len(changed)), "success")
+    passed = sorted(set(wanted) - set(changed))
+    if passed:
+        shown = "、".join(map(str, passed[:20])) + ("…" if len(passed) > 20 else "")
+        flash((_("Not voided (no valid vote of this category): %(numbers)s", numbers=shown)
+               if voiding else
+               _("Not restored (no voided vote of this category): %(numbers)s", numbers=shown)),
+              "error")
+    return redirect(url_for("voting.fraud_view", slug=slug, key=key,
+                            day=request.args.get("day") or None))
+
+
+def _monitoring(category, thresholds_form=None, receipts_form=None):
     now = utcnow()
     period = period_of(category, request.args.get("day"), now)
     signals, entries, tally, votes, cut = report(category, now, period)
@@ -382,7 +456,10 @@ def _monitoring(category, thresholds_form):
                            cut=cut, days=voting_days(category, now),
                            recent=not closed_a_day_ago(category, now), DAY_TABS=DAY_TABS,
                            thresholds=thresholds_of(category.campaign),
-                           thresholds_form=thresholds_form, acts=void_acts(category))
+                           thresholds_form=thresholds_form or ThresholdsForm.showing(
+                               thresholds_of(category.campaign)),
+                           receipts_form=receipts_form or ReceiptsForm(formdata=None),
+                           acts=void_acts(category))
 
 
 @bp.post("/manage/<slug>/<key>/void")
@@ -434,7 +511,7 @@ def restore(slug, key):
     command line or another tab, are passed over)."""
     category = _category(slug, key)
     back = url_for("voting.fraud_view", slug=slug, key=key,
-                   day=request.args.get("day") or None, _anchor="voids")
+                   day=request.args.get("day") or None)
     form = RestoreForm()
     if not form.validate_on_submit():
         if form.reason.errors:

@@ -586,3 +586,61 @@ def test_votes_restore_takes_receipt_numbers_and_says_what_it_refused(app, brush
                                  "--reason", " ", "--by", "chair@example.test"])
     assert failed.exit_code != 0 and "恢复原因" in failed.output
     assert services.tallies(category)[entries[0].id] == 39
+
+
+def test_votes_are_voided_and_restored_by_their_receipt_numbers_from_the_page(
+        brushed, organiser, make_category):
+    """An objection names receipts of bought votes: the organisers paste them, in whatever way
+    they came (lines, commas of either width, 、), and void them with a reason; the numbers of no
+    valid vote of the category are named back. Restoring works the same way."""
+    from bs4 import BeautifulSoup
+
+    category, entries = brushed
+    client, user = organiser
+    page = "/vote/manage/week/workers/fraud"
+    bought = db.session.scalars(select(Vote.id).where(Vote.entry_id == entries[0].id)
+                                .order_by(Vote.id).limit(3)).all()
+    other = make_category(category.campaign, key="lines", kind="hotline", expert_weight=0,
+                          public_weight=1)
+    assert other.id
+    token = csrf_token(client, page)
+    action = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser").select_one(
+        "#receipts form")["action"]
+    assert action == "/vote/manage/week/workers/receipts"
+
+    def post(numbers, reason="异议核实：买票", button="void"):
+        return client.post(action, data={"csrf_token": token, "numbers": numbers,
+                                         "reason": reason, "action": button},
+                           follow_redirects=True)
+
+    def voided():
+        return db.session.scalars(select(Vote.id).where(
+            Vote.status == VoteStatus.VOIDED).order_by(Vote.id)).all()
+
+    for numbers, reason, words in (("", "理由", "请填写回执号"),
+                                   (f"{bought[0]}, abc，x1", "理由", "不是回执号：abc、x1"),
+                                   (f"{bought[0]}", " ", "请填写原因"),
+                                   (" ".join(["1"] * 10_001), "理由", "一次最多 10,000 个回执号")):
+        refused = post(numbers, reason)
+        assert refused.status_code == 422 and words in refused.get_data(as_text=True), words
+    assert voided() == []
+    assert client.post(action, data={"csrf_token": token, "numbers": "1", "reason": "理由",
+                                     "action": "delete"}).status_code == 400
+
+    answer = post(f"{bought[0]}\n{bought[1]}，{bought[2]}、999999;0").get_data(as_text=True)
+    assert "已作废 3 票。" in answer
+    assert "未作废（不是本类别的有效投票）：0、999999" in answer
+    assert voided() == bought
+    assert services.tallies(category)[entries[0].id] == 37
+    void = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).one()
+    assert void.after["about"] == "receipts" and void.after["reason"] == "异议核实：买票"
+    assert {v.voided_by_id for v in db.session.scalars(select(Vote).where(
+        Vote.id.in_(bought)))} == {user.id}
+
+    answer = post(f"{bought[0]} {bought[1]}", "核实为误判", "restore").get_data(as_text=True)
+    assert "已恢复 2 票，重新计入票数。" in answer
+    assert voided() == [bought[2]]
+    assert services.tallies(category)[entries[0].id] == 39
+    answer = post(f"{bought[0]}", "再次", "restore").get_data(as_text=True)
+    assert f"未恢复（不是本类别已作废的投票）：{bought[0]}" in answer
+    assert services.tallies(category) == services.recount(category) | {}
