@@ -116,7 +116,8 @@ def receipt_numbers(text):
 
 class ReceiptsForm(FlaskForm):
     """Void or restore votes by their receipt numbers: an objection's bought votes, or votes a
-    void caught wrongly, named by the voters or found by the organisers."""
+    void caught wrongly, named by the voters or found by the organisers. The button pressed
+    sends ``action``: "void" or "restore"."""
 
     numbers = TextAreaField(_l("Receipt numbers"), filters=[strip], validators=[
         DataRequired(_l("Please give the receipt numbers.")),
@@ -125,7 +126,6 @@ class ReceiptsForm(FlaskForm):
                            filters=[strip],
                            validators=[DataRequired(_l("Please give the reason.")),
                                        Length(max=500)])
-    #: The button pressed sends ``action``: "void" or "restore".
 
 
 #: The void and restore acts the monitoring page lists, the latest first (the others: audit log).
@@ -175,6 +175,10 @@ def void_acts(category):
             about = _("undoes #%(id)s", id=rest)
         elif prefix in SIGNAL_NAMES:
             about = str(SIGNAL_NAMES[prefix])
+        elif about == "receipts":
+            about = _("by receipt numbers")
+        elif about.endswith("(command line)"):
+            about = _("from the command line")
         acts.append(Act(row.id, kind, row.at, after.get("by") or row.actor_label,
                         after.get("votes", 0), after.get("reason", ""), about, still,
                         _own_ids(RestoreForm(formdata=None, act=row.id), f"restore-{row.id}")

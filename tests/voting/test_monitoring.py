@@ -634,6 +634,9 @@ def test_votes_are_voided_and_restored_by_their_receipt_numbers_from_the_page(
     assert services.tallies(category)[entries[0].id] == 37
     void = db.session.scalars(select(AuditLog).where(AuditLog.action == "vote.void")).one()
     assert void.after["about"] == "receipts" and void.after["reason"] == "异议核实：买票"
+    act = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser").select_one(
+        "#voids .act")
+    assert "已作废 3 票" in act.strong.text and "按回执号" in act.get_text()
     assert {v.voided_by_id for v in db.session.scalars(select(Vote).where(
         Vote.id.in_(bought)))} == {user.id}
 
