@@ -33,6 +33,9 @@ def test_objection_workflow_end_to_end(app, contest, organiser_client):
     objection = db.session.scalar(select(Objection))
     assert (objection.entry_number, objection.contact) == ("SW-002", "13812345678")
     assert "13812345678" not in citizen.get("/results/week/").get_data(as_text=True)
+    # the organiser answering it is shown where votes are voided or restored by receipt number
+    preview = organiser_client.get(PREVIEW).get_data(as_text=True)
+    assert 'href="/vote/manage/week/workers/fraud#receipts"' in preview
 
     # the final list waits for the window and for the answer
     assert "异议期尚未结束" in publish(organiser_client, "final").get_data(as_text=True)
