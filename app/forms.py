@@ -6,6 +6,15 @@ from wtforms.validators import Length
 MIN_PASSWORD = 10
 
 
+def own_ids(form, prefix):
+    """``form`` with its fields' ids made its own (``prefix``-name): a page that shows the same
+    form several times (a button per signal, an answer per objection) keeps each label bound to
+    its own field, and no two elements share an id."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 

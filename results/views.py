@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 from app.cache import public_page
 from app.database import utcnow
 from app.extensions import db, limiter
-from app.forms import strip
+from app.forms import own_ids, strip
 from app.i18n import AGGREGATION_NAMES, format_local
 from app.models import Category, Kind, Role
 from app.paging import page_of
@@ -63,7 +63,9 @@ def preview(slug, key):
                    current_app.config["ADMIN_PAGE_SIZE"] * 2)
     return render_template("results/preview.html", category=category, campaign=category.campaign,
                            ranking=ranking, rows=rows, entries=entries, history=history,
-                           chart=chart, objections=objections, answer_form=AnswerForm())
+                           chart=chart, objections=objections, answer_forms={
+                               o.id: own_ids(AnswerForm(formdata=None), f"objection-{o.id}")
+                               for o in objections if o.outcome is None})
 
 
 @section(40, _l("Results"))

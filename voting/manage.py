@@ -35,7 +35,7 @@ from wtforms.validators import (
 
 from app.database import is_id, reading_first, utcnow
 from app.extensions import db
-from app.forms import strip
+from app.forms import own_ids, strip
 from app.models import AuditLog, Category, Role
 from app.paging import page_of
 from app.progress import Figure, section
@@ -148,14 +148,6 @@ class Act:
     form: RestoreForm | None = None
 
 
-def _own_ids(form, prefix):
-    """``form`` with its fields' ids made its own: a page of several such forms (a button per
-    signal, per void) keeps each label bound to its field."""
-    for field in form:
-        field.id = field.label.field_id = f"{prefix}-{field.name}"
-    return form
-
-
 def void_acts(category):
     """The category's latest ACTS_SHOWN void and restore acts, and whether there are more."""
     rows = db.session.scalars(select(AuditLog).where(
@@ -181,7 +173,7 @@ def void_acts(category):
             about = _("from the command line")
         acts.append(Act(row.id, kind, row.at, after.get("by") or row.actor_label,
                         after.get("votes", 0), after.get("reason", ""), about, still,
-                        _own_ids(RestoreForm(formdata=None, act=row.id), f"restore-{row.id}")
+                        own_ids(RestoreForm(formdata=None, act=row.id), f"restore-{row.id}")
                         if still else None))
     return acts, len(rows) > ACTS_SHOWN
 
@@ -446,7 +438,7 @@ def _monitoring(category, thresholds_form=None, receipts_form=None):
             "upto": max(by_id, default=0)}
     forms = []
     for signal in signals:
-        form = _own_ids(VoidForm(formdata=None, signal=signal_name(signal),
+        form = own_ids(VoidForm(formdata=None, signal=signal_name(signal),
                                  digest=digest(signal.vote_ids), **look), f"void-{len(forms)}")
         shown = [(vote_id, datetime.fromtimestamp(by_id[vote_id].at, tz),
                   entries[by_id[vote_id].entry].number)
@@ -462,7 +454,8 @@ def _monitoring(category, thresholds_form=None, receipts_form=None):
                            thresholds=thresholds_of(category.campaign),
                            thresholds_form=thresholds_form or ThresholdsForm.showing(
                                thresholds_of(category.campaign)),
-                           receipts_form=receipts_form or ReceiptsForm(formdata=None),
+                           receipts_form=own_ids(receipts_form or ReceiptsForm(formdata=None),
+                                                 "receipts"),
                            acts=void_acts(category))
 
 

@@ -74,3 +74,31 @@ def test_objections_are_rate_limited(app, contest, organiser_client):
     codes = [object_to(citizen, entry="SW-001", reason=f"异议{i}", contact="a@b.c").status_code
              for i in range(3)]
     assert codes == [302, 302, 429]
+
+
+def test_each_objection_has_its_own_answer_form(app, contest, organiser_client):
+    """Two objections waiting: two answer forms, each label bound to its own field, no id twice
+    on the page; the second form answers the second objection."""
+    from collections import Counter
+
+    from bs4 import BeautifulSoup
+
+    publish(organiser_client, "provisional")
+    citizen = app.test_client()
+    for entry in ("SW-001", "SW-002"):
+        assert object_to(citizen, entry=entry, reason="票数异常",
+                         contact="13812345678").status_code == 302
+    soup = BeautifulSoup(organiser_client.get(PREVIEW).get_data(as_text=True), "html.parser")
+    ids = Counter(element["id"] for element in soup.find_all(id=True))
+    assert [id_ for id_, count in ids.items() if count > 1] == []
+    forms = soup.select("form[action^='/results/manage/objections/']")
+    assert len(forms) == 2
+    for form in forms:
+        for label in form.find_all("label"):
+            assert form.find(id=label["for"]) is not None, label
+    first, second = db.session.scalars(select(Objection).order_by(Objection.id)).all()
+    fields = {field["name"]: field.get("value", "") for field in forms[1].select("input")}
+    organiser_client.post(forms[1]["action"], data=fields | {"outcome": "upheld",
+                                                               "answer": "已核实"})
+    db.session.expire_all()
+    assert (first.outcome, second.outcome) == (None, ObjectionOutcome.UPHELD)

@@ -515,6 +515,17 @@ def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, m
     client.post(action, data=fields)
     assert services.tallies(category)[entries[0].id] == 0
     assert void_acts_shown(client) == [("已作废 40 票", "原因：脚本刷票", "恢复仍作废的 40 票")]
+    from collections import Counter
+
+    from bs4 import BeautifulSoup
+
+    # the void forms of the signals still firing, the restore form, the receipts form and the
+    # thresholds' on one page: no id twice
+    soup = BeautifulSoup(client.get("/vote/manage/week/workers/fraud").get_data(as_text=True),
+                         "html.parser")
+    assert len(soup.select("form")) >= 4
+    ids = Counter(element["id"] for element in soup.find_all(id=True))
+    assert [id_ for id_, count in ids.items() if count > 1] == []
 
     action, fields = restore_button(client)
     assert set(fields) == {"csrf_token", "act"}
