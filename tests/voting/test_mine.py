@@ -68,6 +68,8 @@ def test_my_votes_asks_for_the_number_first(app, voted):
     response = app.test_client().get("/vote/mine")
     assert response.status_code == 302
     assert response.headers["Location"] == "/vote/verify?next=/vote/mine"
+    assert "验证手机号后查看您的投票" in app.test_client().get(
+        response.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_voter_who_has_not_voted_yet_is_told_so(app, voted, verified):
@@ -91,11 +93,21 @@ def test_the_device_stops_voting_with_the_number_from_the_page(app, voted, verif
     assert db.session.scalar(select(db.func.count()).select_from(Vote)) == 1
 
 
-def test_the_vote_panel_links_a_voter_to_their_votes(app, voted, verified):
-    _category, entries = voted
+def test_the_vote_panel_and_the_menu_link_to_my_votes(app, voted, verified, login, make_user):
+    from bs4 import BeautifulSoup
+
+    def links(client, url):
+        soup = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
+        return (len(soup.select(".vote-panel a[href='/vote/mine']")),
+                len(soup.select("nav a[href='/vote/mine']")))
+
     entry_page = "/c/week/workers/SW-001"
-    assert 'href="/vote/mine"' in verified().get(entry_page).get_data(as_text=True)
-    assert 'href="/vote/mine"' not in app.test_client().get(entry_page).get_data(as_text=True)
+    assert links(verified(), entry_page) == (1, 1)  # the panel's, for a verified voter
+    assert links(app.test_client(), entry_page) == (0, 1)
+    assert links(app.test_client(), "/") == (0, 1)
+    organiser = app.test_client()
+    login(make_user(Role.ORGANISER), client_=organiser)
+    assert links(organiser, "/admin/") == (0, 0)
 
 
 def test_votes_are_paged_in_as_many_statements_for_thirty_as_for_two(app, voted, verified):
