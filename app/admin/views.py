@@ -255,9 +255,24 @@ def invite_expert():
 
 @bp.get("/audit")
 def audit():
-    page = db.paginate(select(AuditLog).order_by(AuditLog.id.desc()),
+    """The log, newest first; narrowed to one kind of change (``action``), to whoever made it
+    (``who``: part of an email, or "cli"), and to one object (``object``: "category:12")."""
+    shown = {name: request.args.get(name, "").strip()[:100] for name in ("action", "who",
+                                                                        "object")}
+    query = select(AuditLog)
+    if shown["action"]:
+        query = query.where(AuditLog.action == shown["action"])
+    if shown["who"]:
+        query = query.where(AuditLog.actor_label.icontains(shown["who"], autoescape=True))
+    if shown["object"]:
+        object_type, _sep, object_id = shown["object"].partition(":")
+        query = query.where(AuditLog.object_type == object_type,
+                            AuditLog.object_id == object_id)
+    page = db.paginate(query.order_by(AuditLog.id.desc()),
                        per_page=current_app.config["ADMIN_PAGE_SIZE"] * 2)
-    return render_template("admin/audit.html", page=page)
+    actions = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action))
+    return render_template("admin/audit.html", page=page, shown=shown, actions=list(actions),
+                           filtered={name: value for name, value in shown.items() if value})
 
 
 #: The most of one value the audit page shows; the log itself keeps it whole.

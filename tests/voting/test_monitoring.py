@@ -504,7 +504,8 @@ def void_acts_shown(client, page="/vote/manage/week/workers/fraud"):
             for act in soup.select("#voids .act")]
 
 
-def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, make_category):
+def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, make_category,
+                                                      monkeypatch):
     """A signal voided, then found to be a school's shared network: the page lists the void and
     restores its votes still voided, with a reason. They count again, lose their void, and the
     audit log keeps both acts. Votes restored meanwhile (the command line) are passed over, and
@@ -558,6 +559,14 @@ def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, m
 
     again = client.post(action, data=fields | {"reason": "再次"}, follow_redirects=True)
     assert "没有可恢复的投票" in again.get_data(as_text=True)
+    # older acts than the page lists: in the audit log, narrowed to this category
+    monkeypatch.setattr(manage, "ACTS_SHOWN", 2)
+    soup = BeautifulSoup(client.get("/vote/manage/week/workers/fraud").get_data(as_text=True),
+                         "html.parser")
+    older = soup.select_one("#voids a[href^='/admin/audit']")["href"]
+    assert older == f"/admin/audit?object=category:{category.id}"
+    audit = client.get(older).get_data(as_text=True)
+    assert audit.count("vote.restore</code> #") == 2 and audit.count("vote.void</code> #") == 1
     assert services.tallies(category)[entries[0].id] == 40
     # only a void act of this category: not a restore, not another category's, not a forgery
     other = make_category(category.campaign, key="lines", kind="hotline", expert_weight=0,
