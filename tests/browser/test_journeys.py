@@ -240,6 +240,18 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         words = panel.inner_text()
         assert "今日票数已用完" in words or "No votes left today" in words, words
 
+    with trip.step("citizen-reads-my-votes-and-signs-the-device-out", citizen):
+        citizen.locator("nav a[href='/vote/mine']").click()
+        citizen.wait_for_load_state()
+        items = citizen.locator("ol.my-votes li.card")
+        assert [items.nth(i).locator(".number").inner_text()
+                for i in range(items.count())] == ["ST-002", "ST-004"]
+        assert items.locator(".badge-open").count() == 2
+        citizen.locator("form[action='/vote/signout'] button").click()
+        citizen.wait_for_load_state()
+        citizen.goto("/vote/mine")
+        assert "/vote/verify" in citizen.url, citizen.url
+
     with trip.step("organiser-looks-at-an-earlier-day", organiser):
         organiser.goto("/vote/manage/week/stories/fraud")
         picker = organiser.locator("form.day-picker input[type=date]")
@@ -260,6 +272,18 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         voided = db.session.scalar(select(func.count()).select_from(Vote).where(
             Vote.status == VoteStatus.VOIDED))
         assert voided == 12, flash_text(organiser)
+
+    with trip.step("organiser-restores-a-void-found-wrong", organiser):
+        act = organiser.locator("#voids .act").first
+        act.locator("summary").click()
+        act.locator("textarea").fill("核实为学校统一网络，非刷票")
+        act.locator("button[type=submit]").click()
+        organiser.wait_for_load_state()
+        db.session.rollback()
+        voided = db.session.scalar(select(func.count()).select_from(Vote).where(
+            Vote.status == VoteStatus.VOIDED))
+        assert voided == 0, flash_text(organiser)
+        assert organiser.locator("#voids .act").count() == 2  # the void and its undoing
 
     with trip.step("organiser-previews-and-publishes", organiser):
         organiser.goto("/results/manage/week/stories/")
