@@ -30,8 +30,9 @@ DISAGREEMENT_MARGIN = 15.0
 @section(20, _l("Expert review"))
 def _progress(categories, now):
     """The campaign page's column of the review: experts on the panel, scores submitted of
-    those assigned, approved entries short of experts. Marked: an empty panel, entries short of
-    experts, and scores still missing once the review has closed (they can no longer come)."""
+    those assigned, approved entries short of experts. Marked: an empty panel and entries short
+    of experts until the review closes (then nothing can be done about them), and scores still
+    missing once it has closed (they can no longer come)."""
     reviewed = [category for category in categories if category.has_review]
     statuses, short, panels = services.campaign_progress(reviewed)
     figures = {}
@@ -40,16 +41,16 @@ def _progress(categories, now):
         assigned, submitted = status.total(), status["submitted"]
         manage = url_for("review.manage", slug=category.campaign.slug, key=category.key)
         missing = short.get(category.id, 0)
+        closed = category.phase_state("review", now) == "closed"
         figures[category.id] = [
             Figure(_("Experts on the panel"), panels.get(category.id, 0), manage,
-                   attention=not panels.get(category.id)),
+                   attention=not panels.get(category.id) and not closed),
             Figure(_("Scores submitted"), f"{format_number(submitted)} / {format_number(assigned)}",
-                   manage,
-                   attention=submitted < assigned and category.phase_state("review", now) == "closed"),
+                   manage, attention=submitted < assigned and closed),
             Figure(_("Entries short of experts"), missing,
                    url_for("review.manage", slug=category.campaign.slug, key=category.key,
                            short=1),
-                   attention=missing > 0),
+                   attention=missing > 0 and not closed),
         ]
     return figures
 

@@ -188,6 +188,27 @@ def test_scores_still_missing_when_the_review_has_closed_are_marked(
     assert review["专家不足的作品"][0] == "0"
 
 
+def test_once_the_review_has_closed_its_panel_and_entries_short_of_experts_are_not_marked(
+        app, client, login, make_user, make_campaign, make_category):
+    """Nothing can be done about them any more: a finished campaign does not wait for them."""
+    now = utcnow()
+    for slug, closes in (("open", now + timedelta(days=1)), ("closed", now - timedelta(days=1))):
+        campaign = make_campaign(slug=slug, title=slug, review_opens=now - timedelta(days=10),
+                                 review_closes=closes)
+        category = make_category(campaign, key="projects", name="服务项目",
+                                 reviewers_per_entry=1)
+        entries(category, Agency(name=f"机构-{slug}"), [EntryStatus.APPROVED])
+    login(make_user(Role.ORGANISER))
+    for slug, marked in (("open", True), ("closed", False)):
+        review = progress_table(client.get(f"/admin/campaigns/{slug}").get_data(as_text=True))[
+            "服务项目"]["专家评审"]
+        assert review["评审专家"][0] == "0" and review["评审专家"][2] is marked
+        assert review["专家不足的作品"][0] == "1" and review["专家不足的作品"][2] is marked
+    waiting = campaign_list(client.get("/admin/").get_data(as_text=True))
+    assert waiting["open"][1] == ["服务项目 评审专家：0", "服务项目 专家不足的作品：1"]
+    assert waiting["closed"][1] == ["暂无"]
+
+
 def test_the_english_page_says_the_same(app, client, login, make_user, make_campaign,
                                         make_category):
     campaign = make_campaign(slug="en")
