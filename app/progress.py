@@ -45,7 +45,7 @@ def progress(campaign, now):
     """The registered sections' titles, and for each of the campaign's categories its figures,
     one list per section in the same order."""
     categories = list(campaign.categories)
-    counted = [s.count(categories, now) for s in _sections]
+    counted = _counted(categories, now)
     rows = [(category, [figures.get(category.id) for figures in counted])
             for category in categories]
     return [s.title for s in _sections], rows
@@ -56,10 +56,15 @@ def waiting(campaigns, now):
     of their list, the marked figures of its categories in the campaign page's order. All the
     campaigns are counted together: as many statements for twenty campaigns as for one."""
     categories = [category for campaign in campaigns for category in campaign.categories]
-    counted = [s.count(categories, now) for s in _sections]
+    counted = _counted(categories, now)
     marked = {campaign.id: [] for campaign in campaigns}
     for category in categories:
         marked[category.campaign_id] += [
             (category, figure) for figures in counted for figure in figures.get(category.id, ())
             if figure.attention]
     return marked
+
+
+def _counted(categories, now):
+    """Each section's figures of ``categories``: [{category id: [Figure, ...]}, ...]."""
+    return [s.count(categories, now) for s in _sections]
