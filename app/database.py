@@ -125,9 +125,16 @@ def _needs_write_lock():
     return not getattr(view, "lock_free", False)
 
 
-def _begin_statement():
+def _reads_only(connection):
+    """Whether ``connection`` was marked as one that only reads, wherever it runs (a streamed
+    export reads after its request is gone, where any transaction would count as a write):
+    ``connection.execution_options(read_only=True)``. Its transactions take no write lock."""
+    return connection.get_execution_options().get("read_only", False)
+
+
+def _begin_statement(connection):
     # SQLite has one writer whatever we do: every write begins IMMEDIATE, the vote path too.
-    return "BEGIN IMMEDIATE" if _may_write() else "BEGIN"
+    return "BEGIN IMMEDIATE" if _may_write() and not _reads_only(connection) else "BEGIN"
 
 
 #: The bind (``db.engines[AUTOCOMMIT_BIND]``) of an engine to the same PostgreSQL database whose
@@ -165,7 +172,7 @@ def configure_sqlite(engine, synchronous="FULL", busy_timeout_ms=5000):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(_begin_statement())
+        connection.exec_driver_sql(_begin_statement(connection))
 
 
 def configure_postgresql(engine):
@@ -173,7 +180,7 @@ def configure_postgresql(engine):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if _needs_write_lock():
+        if _needs_write_lock() and not _reads_only(connection):
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 

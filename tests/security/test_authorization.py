@@ -31,7 +31,7 @@ ORGANISER_ONLY = {
     "review.add_expert", "review.assign", "review.assign_one", "review.change_review",
     "review.import_scores", "review.leniency", "review.manage", "review.methods",
     "review.remind", "review.remove_expert", "review.sheet",
-    "voting.by_receipts", "voting.chart", "voting.fraud_view", "voting.restore",
+    "voting.by_receipts", "voting.chart", "voting.fraud_view", "voting.restore", "voting.vote_log",
     "voting.thresholds", "voting.void",
 }
 #: endpoint -> who may use it: "public", "organiser", "agency" (any agency), "agency_own" (the
