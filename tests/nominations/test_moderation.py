@@ -70,6 +70,13 @@ def test_approve_and_reject_with_a_reason_the_agency_sees(organiser_client, subm
     decisions = db.session.scalars(select(AuditLog).where(
         AuditLog.action == "entry.update", AuditLog.object_id == str(second.id))).all()
     assert any(row.after.get("status") == "rejected" for row in decisions)
+    # the entry's page leads to its own changes in the audit log: the agency's, the decision
+    page = organiser_client.get(f"/moderation/entries/{second.id}").get_data(as_text=True)
+    link = f"/admin/audit?object=entry:{second.id}"
+    assert f'href="{link}"' in page
+    log = organiser_client.get(link).get_data(as_text=True)
+    assert "照片涉及服务对象隐私" in log and f"entry.update</code> #{second.id}" in log
+    assert f"</code> #{first.id}<" not in log
 
 
 def test_a_resubmission_clears_the_old_reason(organiser_client, submitted):
