@@ -27,8 +27,13 @@ class ListPage:
         return self.page + 1 if self.has_next else None
 
 
+def page_count(total, per_page):
+    """How many pages ``total`` rows fill, ``per_page`` a page (an empty list has one page)."""
+    return max(1, -(-total // per_page))
+
+
 def page_of(items, page, per_page):
     """Page ``page`` (from 1; one out of range gives the nearest) of ``items``."""
-    pages = max(1, -(-len(items) // per_page))
+    pages = page_count(len(items), per_page)
     page = min(max(1, page), pages)
     return ListPage(items[(page - 1) * per_page:page * per_page], page, pages, len(items))

@@ -102,8 +102,9 @@ RECEIPT_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
 def receipt_numbers(text):
-    """Validator: the receipt numbers of ``text``, one per line or separated by commas (either
-    width), 、 or semicolons; each a number, at most MAX_RECEIPTS."""
+    """The receipt numbers of ``text``, one per line or separated by commas (either width), 、
+    or semicolons; each a number, at most MAX_RECEIPTS (ValidationError otherwise). The
+    receipts form's validator keeps them on its field."""
     tokens = [token for token in RECEIPT_SEPARATORS.split(text or "") if token]
     wrong = [token for token in tokens if not (token.isascii() and token.isdigit())]
     if wrong:
@@ -122,7 +123,7 @@ class ReceiptsForm(FlaskForm):
 
     numbers = TextAreaField(_l("Receipt numbers"), filters=[strip], validators=[
         DataRequired(_l("Please give the receipt numbers.")),
-        lambda form, field: receipt_numbers(field.data)])
+        lambda form, field: setattr(field, "receipts", receipt_numbers(field.data))])
     reason = TextAreaField(_l("Reason (kept with the votes; their voters see it)"),
                            filters=[strip],
                            validators=[DataRequired(_l("Please give the reason.")),
@@ -406,7 +407,7 @@ def by_receipts(slug, key):
         abort(400)
     if not form.validate_on_submit():
         return _monitoring(category, receipts_form=form), 422
-    wanted = receipt_numbers(form.numbers.data)
+    wanted = form.numbers.receipts  # parsed by its validator
     voiding = action == "void"
     change = services.void_votes if voiding else services.restore_votes
     changed = change(category, wanted, current_user, form.reason.data, utcnow(),

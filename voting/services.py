@@ -34,7 +34,7 @@ from sqlalchemy.orm import contains_eager
 from app.database import AUTOCOMMIT_BIND, epoch_seconds, is_id
 from app.extensions import db
 from app.models import Campaign, Category, Kind
-from app.paging import ListPage
+from app.paging import ListPage, page_count
 from app.security import network_of
 from nominations.models import Entry, EntryStatus
 
@@ -620,7 +620,7 @@ def voter_votes(voter_id, page, per_page):
     with their entries, categories and campaigns (both by the voter's index)."""
     total = db.session.scalar(select(func.count()).select_from(Vote).where(
         Vote.voter_id == voter_id))
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     if page < 1 or page > pages:
         return None
     rows = db.session.execute(
@@ -643,7 +643,7 @@ def ranking_page(category, page, per_page):
     ahead of its first row."""
     approved = (Entry.category_id == category.id, Entry.status == EntryStatus.APPROVED)
     total = db.session.scalar(select(func.count()).select_from(Entry).where(*approved))
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     if page < 1 or page > pages:
         return None
     votes = func.coalesce(EntryTally.valid_votes, 0)

@@ -73,8 +73,11 @@ def test_my_votes_asks_for_the_number_first(app, voted):
 
 
 def test_a_voter_who_has_not_voted_yet_is_told_so(app, voted, verified):
-    page = verified().get("/vote/mine").get_data(as_text=True)
-    assert "暂无投票。" in page and 'href="/"' in page
+    from bs4 import BeautifulSoup
+
+    empty = BeautifulSoup(verified().get("/vote/mine").get_data(as_text=True),
+                          "html.parser").select_one("ol.my-votes li.empty")
+    assert "暂无投票。" in empty.get_text() and empty.select_one("a[href='/']") is not None
 
 
 def test_the_device_stops_voting_with_the_number_from_the_page(app, voted, verified):
