@@ -89,6 +89,10 @@ class DefaultConfig:
     CODE_SENDER = "console"  #: "console", "file" or "webhook"
     CODE_SENDER_FILE = None  #: file sender: path of the JSON-lines file (default instance/codes.jsonl)
     CODE_SENDER_URL = None  #: webhook sender: the SMS gateway's URL
+    #: webhook sender: the secret shared with the gateway, which signs each message (required in
+    #: production); from the environment or instance/config.py
+    CODE_SENDER_SECRET = None
+    CODE_SENDER_TIMEOUT = 10  #: webhook sender: seconds to wait for the gateway's answer
     CODE_TTL_SECONDS = 300
     CODE_MAX_ATTEMPTS = 5
     CODE_RESEND_SECONDS = 60
@@ -137,6 +141,7 @@ ENVIRONMENT_VARIABLES = {
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
+    "CODE_SENDER_SECRET": str,
     "MAIL_USE_TLS": bool,
     "MAIL_USE_SSL": bool,
     "MAIL_DEFAULT_SENDER": str,
@@ -205,3 +210,6 @@ def validate(config):
         if config.get("CODE_SENDER") == "console":
             raise ConfigError("CODE_SENDER is console in production: codes must reach phones "
                               "(webhook)")
+        if config.get("CODE_SENDER") == "webhook" and not config.get("CODE_SENDER_SECRET"):
+            raise ConfigError("CODE_SENDER_SECRET is missing: the SMS gateway could not tell the "
+                              "platform's messages from anyone else's")

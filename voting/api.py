@@ -76,7 +76,6 @@ def request_code():
         return error(422, "invalid_phone", "phone is required")
     try:
         e164 = services.request_code(phone, request.remote_addr, utcnow())
-        db.session.commit()
     except services.VotingError as exc:
         db.session.rollback()
         return _refusal(exc)

@@ -19,6 +19,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     and_,
     bindparam,
+    delete,
     exists,
     func,
     literal,
@@ -105,7 +106,25 @@ def _mobile(raw_phone):
 
 
 def request_code(raw_phone, ip, now):
-    """Send a new code to a mainland mobile number, within the resend and daily caps."""
+    """Send a new code to a mainland mobile number, within the resend and daily caps.
+
+    The code is stored and committed before it is handed to the sender: an SMS gateway may take
+    seconds to answer, and no write of the site may wait on it (every write but the vote holds
+    the one write lock until it commits). A code the sender could not take is deleted again, so
+    that it spends neither cap, and NotSent is raised."""
+    phone, code, code_id = _store_code(raw_phone, ip, now)
+    db.session.commit()
+    try:
+        send_code(phone, code)
+    except SendError as error:
+        db.session.execute(delete(VerificationCode).where(VerificationCode.id == code_id))
+        db.session.commit()
+        raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
+    return phone
+
+
+def _store_code(raw_phone, ip, now):
+    """(E.164 phone, new code, its record's id) once the caps allow another code."""
     config = current_app.config
     phone = _mobile(raw_phone)
     phone_key, ip_key = phone_hmac(phone), ip_hmac(ip)
@@ -124,15 +143,12 @@ def request_code(raw_phone, ip, now):
             sent_from_ip >= config["CODES_PER_IP_PER_DAY"]):
         raise TooManyCodes(_("Too many codes today. Please try again tomorrow."))
     code = f"{secrets.randbelow(1_000_000):06d}"
-    db.session.add(VerificationCode(
+    record = VerificationCode(
         phone_hmac=phone_key, code_hmac=keyed_hash(_key(), "code:" + code), ip_hmac=ip_key,
-        created_at=now, expires_at=now + timedelta(seconds=config["CODE_TTL_SECONDS"])))
+        created_at=now, expires_at=now + timedelta(seconds=config["CODE_TTL_SECONDS"]))
+    db.session.add(record)
     db.session.flush()
-    try:
-        send_code(phone, code)
-    except SendError as error:
-        raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
-    return phone
+    return phone, code, record.id
 
 
 def verify_code(raw_phone, code, now):

@@ -45,7 +45,6 @@ def verify():
     if form.validate_on_submit():
         try:
             phone = services.request_code(form.phone.data, request.remote_addr, utcnow())
-            db.session.commit()
         except services.VotingError as error:
             db.session.rollback()
             form.phone.errors.append(str(error))

@@ -1,7 +1,10 @@
 """The code senders chosen by configuration: file and webhook really deliver; console masks."""
+import hashlib
+import hmac
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 
@@ -10,12 +13,14 @@ from voting import services
 
 
 class Gateway(BaseHTTPRequestHandler):
-    received = []
+    received, requests = [], []
     status = 200
 
     def do_POST(self):  # noqa: N802 - the http.server interface
         length = int(self.headers["Content-Length"])
-        Gateway.received.append(json.loads(self.rfile.read(length)))
+        body = self.rfile.read(length)
+        Gateway.received.append(json.loads(body))
+        Gateway.requests.append((dict(self.headers), body))
         self.send_response(Gateway.status)
         self.end_headers()
 
@@ -25,7 +30,7 @@ class Gateway(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gateway():
-    Gateway.received, Gateway.status = [], 200
+    Gateway.received, Gateway.requests, Gateway.status = [], [], 200
     server = HTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -43,7 +48,31 @@ def test_the_webhook_sender_posts_the_code_to_the_gateway(make_app, gateway):
     assert message["to"] == "+8613812345678" and len(message["code"]) == 6
 
 
+def test_the_gateway_can_tell_the_platforms_messages_by_their_signature(make_app, gateway):
+    """With a shared secret, each message carries the time and an HMAC-SHA256 of the time and
+    the body, as README tells the gateway to check; without one, no signature is sent."""
+    secret = "shared-with-the-gateway"
+    app = make_app(CODE_SENDER="webhook", CODE_SENDER_URL=gateway, CODE_SENDER_SECRET=secret)
+    with app.app_context():
+        services.request_code("13812345678", "1.2.3.4", utcnow())
+    headers, body = Gateway.requests[0]
+    timestamp = headers["X-Signature-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    assert headers["X-Signature"] == "sha256=" + expected.hexdigest()
+    assert abs(int(timestamp) - time.time()) < 60
+    assert secret not in body.decode() and secret not in str(headers)
+    forged = hmac.new(b"another secret", f"{timestamp}.".encode() + body, hashlib.sha256)
+    assert headers["X-Signature"] != "sha256=" + forged.hexdigest()
+
+    unsigned = make_app(CODE_SENDER="webhook", CODE_SENDER_URL=gateway)
+    with unsigned.app_context():
+        services.request_code("13912345678", "1.2.3.5", utcnow())
+    assert "X-Signature" not in Gateway.requests[1][0]
+
+
 def test_a_failing_gateway_is_reported_and_no_code_is_kept(make_app, gateway):
+    """A gateway that refuses the message: the voter is told, in Chinese on the page and with a
+    503 from the API, and the code is not kept."""
     from sqlalchemy import func, select
 
     from app.extensions import db
@@ -64,3 +93,71 @@ def test_a_failing_gateway_is_reported_and_no_code_is_kept(make_app, gateway):
         assert page.status_code == 422 and "短信发送失败" in page.get_data(as_text=True)
         api = client.post("/api/v1/codes", json={"phone": "13712345678"})
         assert api.status_code == 503 and api.json["error"]["code"] == "not_sent"
+        assert db.session.scalar(select(func.count()).select_from(VerificationCode)) == 0
+        # The failed sends spent nothing: once the gateway is back, the same number is sent a
+        # code at once (no "a code was just sent, wait 60 s").
+        Gateway.status = 200
+        again = client.post("/api/v1/codes", json={"phone": "13712345678"})
+        assert again.status_code == 202 and Gateway.received[-1]["to"] == "+8613712345678"
+
+
+class SlowGateway(BaseHTTPRequestHandler):
+    """A gateway that holds the message to ``held`` until told to answer (or 8 s pass), and
+    answers every other at once."""
+    held, release, received = None, threading.Event(), []
+
+    def do_POST(self):  # noqa: N802 - the http.server interface
+        message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if message["to"] == SlowGateway.held:
+            SlowGateway.release.wait(8)
+        SlowGateway.received.append((message["to"], SlowGateway.release.is_set()))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_slow_gateway_holds_up_no_other_write(make_app):
+    """An SMS gateway may take seconds to answer; meanwhile the site's writes go on, and another
+    voter's code is sent at once. (Before, the code's transaction held the site's one write lock
+    until the gateway answered: every other write waited, and failed after the busy timeout.)"""
+    SlowGateway.held, SlowGateway.received = "+8613800000001", []
+    SlowGateway.release = threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowGateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app = make_app(CODE_SENDER="webhook",
+                   CODE_SENDER_URL=f"http://127.0.0.1:{server.server_port}/sms")
+    answers = {}
+
+    def ask(phone):
+        answers[phone] = app.test_client().post("/api/v1/codes", json={"phone": phone})
+
+    slow = threading.Thread(target=ask, args=("13800000001",))
+    try:
+        slow.start()
+        deadline = time.monotonic() + 5
+        while not _pending_codes(app) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the slow request has reached the gateway
+        ask("13800000002")
+        other_sent_first = not SlowGateway.release.is_set()
+        SlowGateway.release.set()
+        slow.join(10)
+    finally:
+        SlowGateway.release.set()
+        server.shutdown()
+        server.server_close()
+    assert answers["13800000002"].status_code == 202
+    assert other_sent_first and SlowGateway.received[0] == ("+8613800000002", False)
+    assert answers["13800000001"].status_code == 202
+    assert _pending_codes(app) == 2
+
+
+def _pending_codes(app):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from voting.models import VerificationCode
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(VerificationCode))
