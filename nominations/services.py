@@ -16,7 +16,7 @@ from app.models import Category, Role, UserStatus
 from app.public import absolute_url
 
 from .models import Attachment, AttachmentKind, Entry, EntryStatus
-from .uploads import UploadRefused, display_name, prepare_document, prepare_photo
+from .uploads import PreparedFile, UploadRefused, display_name, prepare_document, prepare_photo
 
 
 class NominationError(Exception):
@@ -167,41 +167,65 @@ def _reason(code, **values):
     return str(UPLOAD_REASONS[code]) % values if values else str(UPLOAD_REASONS[code])
 
 
-def attach_files(entry, uploads):
-    """Add files to ``entry``: ``uploads`` is a list of (AttachmentKind, name, bytes).
+@dataclass(frozen=True)
+class Upload:
+    """A file as the agency sent it, checked and cleaned: ``prepared`` to store, or ``refusal``
+    (the reason, in the user's words)."""
+    kind: AttachmentKind
+    name: str
+    prepared: PreparedFile | None = None
+    refusal: str | None = None
 
-    Each file is checked by its content; what is refused is reported with the reason and the
-    rest is kept.
+
+def prepare_uploads(uploads):
+    """Check and clean files by their content: ``uploads`` is a list of (AttachmentKind, name,
+    bytes); returns an Upload for each. No database: decoding and re-encoding a phone's photo
+    takes about a third of a second, so the caller runs this before its write transaction."""
+    limits = _limits()
+    prepared = []
+    for kind, name, data in uploads:
+        shown = display_name(name)
+        try:
+            prepared.append(Upload(kind, shown, prepared=(
+                prepare_photo if kind == AttachmentKind.PHOTO else prepare_document)(
+                    data, limits[kind][0])))
+        except UploadRefused as refusal:
+            prepared.append(Upload(kind, shown, refusal=_reason(refusal.reason, **refusal.values)))
+    return prepared
+
+
+def attach_files(entry, uploads):
+    """Add files to ``entry``: ``uploads`` is what prepare_uploads gave.
+
+    What was refused is reported with the reason, as is what would pass the entry's limits
+    (files of a kind, bytes in all); the rest is kept.
     """
     report = UploadReport()
     limits = _limits()
     total = sum(a.size for a in entry.attachments)
     entry_limit = current_app.config["UPLOAD_BYTES_PER_ENTRY"]
-    for kind, name, data in uploads:
-        shown = display_name(name)
-        max_bytes, max_count = limits[kind]
-        if sum(1 for a in entry.attachments if a.kind == kind) >= max_count:
-            report.refused.append((shown, _reason("too_many", limit=max_count)))
+    for upload in uploads:
+        max_count = limits[upload.kind][1]
+        if sum(1 for a in entry.attachments if a.kind == upload.kind) >= max_count:
+            report.refused.append((upload.name, _reason("too_many", limit=max_count)))
             continue
-        try:
-            prepared = (prepare_photo if kind == AttachmentKind.PHOTO else prepare_document)(
-                data, max_bytes)
-        except UploadRefused as refusal:
-            report.refused.append((shown, _reason(refusal.reason, **refusal.values)))
+        if upload.refusal:
+            report.refused.append((upload.name, upload.refusal))
             continue
+        prepared = upload.prepared
         if total + len(prepared.data) > entry_limit:
-            report.refused.append((shown, _reason("entry_full", limit=entry_limit)))
+            report.refused.append((upload.name, _reason("entry_full", limit=entry_limit)))
             continue
         stored = storage.store(db.session, prepared.data, prepared.extension)
         thumb = (storage.store(db.session, prepared.thumbnail, "jpg")
                  if prepared.thumbnail else None)
         attachment = Attachment(
-            kind=kind, stored_name=stored, thumb_name=thumb, original_name=shown,
+            kind=upload.kind, stored_name=stored, thumb_name=thumb, original_name=upload.name,
             content_type=prepared.content_type, size=len(prepared.data), width=prepared.width,
             height=prepared.height, position=len(entry.attachments))
         entry.attachments.append(attachment)
         total += len(prepared.data)
-        report.accepted.append(shown)
+        report.accepted.append(upload.name)
     db.session.flush()
     return report
 

@@ -4,11 +4,13 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -19,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.config import PROJECT_ROOT
-from app.database import dispose_engines, utcnow
+from app.database import WRITE_LOCK_KEY, dispose_engines, utcnow
 from app.extensions import db
 from app.models import Agency, Campaign, Category, Criterion, Role, User, UserStatus
 from benchmarks.harness import free_port
@@ -436,3 +438,21 @@ def own_redis(tmp_path):
                          tmp_path).start()
     yield server
     server.stop()
+
+
+def write_lock_is_free():
+    """Whether another writer would get the app's write lock at once: SQLite's (BEGIN
+    IMMEDIATE on a connection of its own, no waiting) or PostgreSQL's advisory lock."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    address = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(address) as other:
+        return other.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]

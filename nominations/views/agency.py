@@ -54,18 +54,21 @@ def nominate(category_id):
         return redirect(url_for("nominations.mine"))
     form = form_for(category.kind)
     if form.validate_on_submit():
+        uploads = _prepared_uploads()
         try:
             entry = services.start_entry(category, current_user, now)
         except services.NominationError as error:
             flash(str(error), "error")
             return redirect(url_for("nominations.mine"))
-        return _save(form, entry, now) or _render_form(form, category, None)
+        return _save(form, entry, now, uploads) or _render_form(form, category, None)
     return _render_form(form, category, None)
 
 
 @bp.route("/agency/entries/<int:entry_id>", methods=["GET", "POST"])
 @role_required(Role.AGENCY)
 def edit(entry_id):
+    # Before the entry is read, so that the save starts from the entry as it is then.
+    uploads = _prepared_uploads() if request.method == "POST" else []
     entry = _own_entry(entry_id)
     now = utcnow()
     if not entry.can_edit(current_user, now):
@@ -74,7 +77,7 @@ def edit(entry_id):
     form = form_for(entry.category.kind, data={"title": entry.title, "summary": entry.summary,
                                                **entry.details})
     if form.validate_on_submit():
-        return _save(form, entry, now) or _render_form(form, entry.category, entry)
+        return _save(form, entry, now, uploads) or _render_form(form, entry.category, entry)
     return _render_form(form, entry.category, entry)
 
 
@@ -84,13 +87,22 @@ def _render_form(form, category, entry):
                            action_form=FlaskForm()), status
 
 
-def _uploads(form):
-    files = [(AttachmentKind.PHOTO, f) for f in form.photos.data or []]
-    files += [(AttachmentKind.DOCUMENT, f) for f in form.documents.data or []]
-    return [(kind, f.filename, f.read()) for kind, f in files if f and f.filename]
+def _prepared_uploads():
+    """The request's files (the form's photos and documents), checked and cleaned.
+
+    The request's transaction ends first. Like every write request's, it began with the
+    sign-in's query and holds the site's write lock; decoding and re-encoding an entry's photos
+    takes seconds, and no other write of the site (a voter's code, an expert's score, a vote on
+    SQLite) may wait on that. What the request reads and writes next begins with the lock again.
+    (The body itself was read before, by the CSRF check, which needs no database.)"""
+    db.session.rollback()
+    files = [(AttachmentKind.PHOTO, f) for f in request.files.getlist("photos")]
+    files += [(AttachmentKind.DOCUMENT, f) for f in request.files.getlist("documents")]
+    return services.prepare_uploads(
+        [(kind, f.filename, f.read()) for kind, f in files if f and f.filename])
 
 
-def _save(form, entry, now):
+def _save(form, entry, now, uploads):
     """Save a draft or a submission; None (form re-shown with its errors) if it must not be."""
     submit = "submit" in request.form
     if submit and not form.validate_for_submit():
@@ -99,7 +111,7 @@ def _save(form, entry, now):
         return None
     try:
         services.save_entry(entry, form.title.data, form.summary.data, form.details(), now, submit)
-        report = services.attach_files(entry, _uploads(form))
+        report = services.attach_files(entry, uploads)
         db.session.commit()
     except services.NominationError as error:
         db.session.rollback()

@@ -77,7 +77,8 @@ def test_a_shared_entry_link_shows_its_title_text_and_picture(app, client, galle
     entry = db.session.scalar(select(Entry).where(Entry.number == "GS-001"))
     entry.summary = "凌晨两点，\n热线响了。" + "她一直听到天亮，" * 20
     with app.test_request_context("/", method="POST"):
-        services.attach_files(entry, [(AttachmentKind.PHOTO, "现场.jpg", jpeg())])
+        services.attach_files(entry, services.prepare_uploads(
+            [(AttachmentKind.PHOTO, "现场.jpg", jpeg())]))
         db.session.commit()
     thumb = entry.cover.thumb_name
     preview = link_preview(client.get(gallery + "GS-001").get_data(as_text=True))

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from app import storage
 from app.extensions import db
+from nominations import services
 from nominations.models import Attachment, Entry
 from nominations.uploads import UploadRefused, display_name, prepare_document, prepare_photo
 
-from ..conftest import csrf_token
+from ..conftest import csrf_token, write_lock_is_free
 from .conftest import PDF, jpeg, png
 
 MB = 1024 * 1024
@@ -223,3 +224,25 @@ def test_a_rolled_back_transaction_leaves_no_file_behind(app):
     assert storage.path_of(name).exists()
     db.session.rollback()
     assert not storage.path_of(name).exists()
+
+
+def test_photos_are_prepared_while_the_sites_other_writes_go_on(app, agency_client, nominate,
+                                                                monkeypatch):
+    """Decoding and re-encoding an entry's photos takes seconds (about a third of one for a
+    phone's photo). Meanwhile another writer gets the site's write lock at once, for a new entry
+    and for an entry edited (before, the request held the lock from its sign-in's query on, and
+    every other write waited, and on SQLite failed after the busy timeout)."""
+    lock_free_while_preparing = []
+
+    def watched(data, max_bytes):
+        lock_free_while_preparing.append(write_lock_is_free())
+        return prepare_photo(data, max_bytes)
+
+    monkeypatch.setattr(services, "prepare_photo", watched)
+    client, _user = agency_client()
+    nominate(client, "story", submit=False, files={"photos": [("一.jpg", jpeg())]})
+    entry = db.session.scalar(select(Entry))
+    upload(client, entry.id, photos=[("二.jpg", jpeg()), ("三.png", png())])
+    assert lock_free_while_preparing == [True, True, True]
+    assert [a.original_name for a in entry.attachments] == ["一.jpg", "二.jpg", "三.png"]
+

@@ -1,22 +1,20 @@
 """Organisers see the signals, void votes with a reason, and tallies follow; votes stay."""
 import re
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from app.database import WRITE_LOCK_KEY, utcnow
+from app.database import utcnow
 from app.extensions import db
 from app.models import AuditLog, Category, Role, User
 from benchmarks.monitoring import void_form
 from voting import manage, services
 from voting.models import Vote, Voter, VoteStatus
 
-from ..conftest import PASSWORD, csrf_token, script_votes
+from ..conftest import PASSWORD, csrf_token, script_votes, write_lock_is_free
 
 
 @pytest.fixture
@@ -134,24 +132,6 @@ def test_the_button_voids_the_votes_shown_and_no_other(app, brushed, organiser):
         assert client.post(action, data=fields | broken).status_code == 400
     assert client.post(action, data=fields).status_code == 302
     assert db.session.scalar(select(func.count()).where(Vote.status == VoteStatus.VOIDED)) == 65
-
-
-def write_lock_is_free():
-    """Whether another writer would get the app's write lock at once: SQLite's (BEGIN
-    IMMEDIATE on a connection of its own, no waiting) or PostgreSQL's advisory lock."""
-    url = db.engine.url
-    if url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(url.database, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            other.close()
-    address = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(address) as other:
-        return other.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]
 
 
 def test_finding_the_signal_again_holds_no_write_lock(app, brushed, organiser, monkeypatch):
