@@ -50,7 +50,11 @@ def find_user(email):
 
 
 def authenticate(email, password):
-    """The user with this email and password; InvalidCredentials or AccountNotActive otherwise."""
+    """The user with this email and password; InvalidCredentials or AccountNotActive otherwise.
+
+    It only reads: the caller runs it inside ``app.database.reading_first``, for the password's
+    hash takes tens of milliseconds of CPU (scrypt), and no other write of the site may wait on
+    a sign-in (anyone may try one, from many addresses). ``record_sign_in`` then writes."""
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -59,8 +63,11 @@ def authenticate(email, password):
         raise InvalidCredentials()
     if user.status != UserStatus.ACTIVE:
         raise AccountNotActive(user.status)
-    user.last_login_at = utcnow()
     return user
+
+
+def record_sign_in(user):
+    user.last_login_at = utcnow()
 
 
 def sign_out(user):

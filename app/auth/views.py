@@ -12,6 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..database import reading_first
 from ..errors import render_error
 from ..extensions import db, limiter
 from ..models import Role, UserStatus
@@ -67,7 +68,8 @@ def login():
             return render_error(429, _("Too many failed sign-ins for this account. "
                                        "Please wait and try again."), {"Retry-After": str(wait)})
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            with reading_first(db.session):
+                user = services.authenticate(form.email.data, form.password.data)
         except services.AccountNotActive as error:
             flash(_("Your agency account is waiting for an organiser's approval.")
                   if error.status == UserStatus.PENDING
@@ -77,6 +79,7 @@ def login():
             current_app.logger.info("sign-in failed from %s", request.remote_addr)
             flash(_("The email or the password is wrong."), "error")
         else:
+            services.record_sign_in(user)
             db.session.commit()
             throttle.forget_failures(form.email.data)
             session.clear()  # a fresh session: nothing planted before sign-in survives it

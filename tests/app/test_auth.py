@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Agency, AuditLog, Role, User, UserStatus
 
-from ..conftest import PASSWORD, csrf_token
+from ..conftest import PASSWORD, csrf_token, write_lock_is_free
 
 HOMES = {Role.ORGANISER: "/admin/", Role.AGENCY: "/agency/", Role.EXPERT: "/review/"}
 
@@ -38,6 +38,36 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user,
     assert wrong.status_code == unknown.status_code == 200
     assert "电子邮箱或密码不正确" in wrong.get_data(as_text=True)
     assert "电子邮箱或密码不正确" in unknown.get_data(as_text=True)
+
+
+def test_a_password_is_checked_while_the_sites_other_writes_go_on(app, client, make_user, post,
+                                                                   monkeypatch):
+    """A password's hash takes tens of milliseconds of CPU, and anyone may try to sign in, from
+    many addresses: meanwhile another writer gets the site's write lock at once, for a known
+    account, a wrong password and an unknown email alike (before, each try held the lock, and
+    a few dozen tries a second would have held every write of the site). The sign-in's time is
+    still recorded."""
+    from app.auth import services
+    from app.models import accounts
+
+    free = []
+
+    def watched(real):
+        def check(stored, password):
+            free.append(write_lock_is_free())
+            return real(stored, password)
+        return check
+
+    monkeypatch.setattr(accounts, "check_password_hash", watched(accounts.check_password_hash))
+    monkeypatch.setattr(services, "check_password_hash", watched(services.check_password_hash))
+    user = make_user(Role.AGENCY)
+    post("/auth/login", {"email": user.email, "password": "not the password"})
+    post("/auth/login", {"email": "nobody@example.test", "password": "whatever123"})
+    assert user.last_login_at is None
+    assert post("/auth/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+    assert free == [True, True, True]
+    db.session.refresh(user)
+    assert user.last_login_at is not None
 
 
 def test_email_is_matched_case_insensitively(client, make_user, login, post):
