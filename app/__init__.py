@@ -76,7 +76,7 @@ def _init_extensions(app):
                 raise config_module.ConfigError(f"SQLITE_SYNCHRONOUS={synchronous!r} is not valid")
             configure_sqlite(db.engine, synchronous, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         elif db.engine.dialect.name == "postgresql":
-            configure_postgresql(db.engine)
+            configure_postgresql(db.engine, app.config["POSTGRES_LOCK_TIMEOUT_MS"])
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -35,7 +35,12 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     #: SQLite only: PRAGMA synchronous. FULL survives a power cut, not only a killed process.
     SQLITE_SYNCHRONOUS = "FULL"
+    #: How long a request's write waits for the write lock before it is answered 503 (try again):
+    #: SQLite's busy timeout, and PostgreSQL's lock timeout in requests (commands wait without
+    #: end). Well under gunicorn's timeout, so that a long write (an import, a mass void) never
+    #: holds every worker until they are killed.
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    POSTGRES_LOCK_TIMEOUT_MS = 10000
 
     # Sessions and cookies (RELIABILITY.md §6): staff sessions are short and never remembered.
     SESSION_COOKIE_HTTPONLY = True

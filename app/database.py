@@ -175,12 +175,21 @@ def configure_sqlite(engine, synchronous="FULL", busy_timeout_ms=5000):
         connection.exec_driver_sql(_begin_statement(connection))
 
 
-def configure_postgresql(engine):
-    """Write transactions take the app's advisory lock first (released at commit or rollback)."""
+def configure_postgresql(engine, lock_timeout_ms=10000):
+    """Write transactions take the app's advisory lock first (released at commit or rollback).
+    In a request, the transaction waits at most ``lock_timeout_ms`` for it, or for any lock:
+    then PostgreSQL cancels the statement (lock_not_available), answered 503 (app.errors)."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if _needs_write_lock() and not _reads_only(connection):
+        if not _needs_write_lock() or _reads_only(connection):
+            return
+        if has_request_context():
+            # One round trip: the setting (local to the transaction) is made before the lock.
+            connection.exec_driver_sql(
+                f"SELECT set_config('lock_timeout', '{int(lock_timeout_ms)}', true), "
+                f"pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 

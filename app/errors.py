@@ -5,6 +5,8 @@ from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -28,6 +30,14 @@ MESSAGES = {
         _l("This service is briefly unavailable. Please try again in a minute."),
     ),
 }
+
+#: The answer to a write that waited too long for the database.
+BUSY = _l("The site is very busy at this moment. Please try again in a few seconds.")
+
+#: PostgreSQL's SQLSTATEs of a database that is busy or briefly away, not of a mistake in a
+#: query: lock_not_available (lock_timeout), query_canceled (a timeout), deadlock_detected,
+#: too_many_connections, the server shutting down or in recovery.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "53300", "57P01", "57P02", "57P03"})
 
 
 def wants_json():
@@ -80,6 +90,25 @@ def _limiter_down(error):
     return render_error(503, headers={"Retry-After": "60"})
 
 
+def _database_busy(error):
+    """The database did not answer in time (a lock held by a long write, every connection in
+    use) or is briefly away: 503 with a short Retry-After, not a 500. Any other error of the
+    database's (a missing table, say) is a mistake of ours, and answered as such."""
+    original = getattr(error, "orig", None)
+    sqlite_name = getattr(original, "sqlite_errorname", "")
+    sqlstate = getattr(original, "sqlstate", "")
+    busy = (isinstance(error, SQLAlchemyTimeoutError)
+            or sqlite_name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+            or sqlstate in BUSY_SQLSTATES or (sqlstate or "").startswith("08")
+            or (isinstance(error, OperationalError) and error.connection_invalidated))
+    if not busy:
+        return _server_error(error)
+    db.session.rollback()
+    log.warning("database busy on %s %s: %s", request.method, request.path,
+                str(original or error).strip())
+    return render_error(503, BUSY, {"Retry-After": "5"})
+
+
 def _holds_nul(value):
     if isinstance(value, str):
         return "\x00" in value
@@ -113,6 +142,8 @@ def refuse_nul_bytes():
 def register(app):
     app.before_request(refuse_nul_bytes)
     app.register_error_handler(StorageError, _limiter_down)
+    app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(SQLAlchemyTimeoutError, _database_busy)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -456,3 +457,26 @@ def write_lock_is_free():
     address = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(address) as other:
         return other.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]
+
+
+@contextmanager
+def write_lock_held():
+    """Hold the app's write lock from a connection of its own for the block, as a long write
+    (an import, a mass void) would."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.rollback()
+            other.close()
+        return
+    address = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(address, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from app.extensions import db
 from app.models import AuditLog, Campaign
 
-from ..conftest import ON_POSTGRESQL
+from ..conftest import ON_POSTGRESQL, IsolatedClient, csrf_token, write_lock_held
 
 
 @pytest.mark.sqlite_only
@@ -91,3 +91,41 @@ def test_a_rolled_back_change_leaves_no_audit_row(app, make_campaign):
     db.session.flush()
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditLog)) == before
+
+
+def test_a_write_that_waits_too_long_for_the_lock_is_told_to_try_again(make_app):
+    """While a long write holds the lock past the wait a request is given (SQLite's busy
+    timeout, PostgreSQL's lock timeout), a write request is answered 503 with Retry-After and
+    a message in the visitor's language, as a page or as JSON: not a 500, and the worker is
+    free again in time (on PostgreSQL it waited without end, past gunicorn's timeout). Once the
+    lock is free, the same request goes through."""
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=200, POSTGRES_LOCK_TIMEOUT_MS=200)
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    with app.app_context():
+        token = csrf_token(client, "/vote/verify")
+        with write_lock_held():
+            started = time.monotonic()
+            api = client.post("/api/v1/codes", json={"phone": "13812345678"})
+            page = client.post("/vote/verify", data={"phone": "13912345678", "csrf_token": token})
+            waited = time.monotonic() - started
+        # At least 5 s (Flask-Limiter raises it to the end of a limit's window on limited routes).
+        assert api.status_code == 503 and int(api.headers["Retry-After"]) >= 5
+        assert api.json["error"]["message"] == "网站此刻繁忙，请过几秒再试。"
+        assert page.status_code == 503 and int(page.headers["Retry-After"]) >= 5
+        assert "网站此刻繁忙，请过几秒再试。" in page.get_data(as_text=True)
+        assert waited < 5
+        assert client.post("/api/v1/codes", json={"phone": "13812345678"}).status_code == 202
+
+
+def test_a_mistake_in_a_query_is_still_a_server_error(make_app):
+    """Only a busy or absent database is a 503: a query the database refuses (here a table
+    that does not exist) is a mistake of ours, logged and answered 500, never hidden as busy."""
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # as in production: the 500 page, not a raise
+
+    def broken():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    app.add_url_rule("/broken", view_func=broken)
+    answer = app.test_client().get("/broken")
+    assert answer.status_code == 500 and "Retry-After" not in answer.headers
