@@ -1,6 +1,7 @@
 """Public pages: the list of campaigns and a campaign's page with its categories and phases."""
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .cache import public_page
 from .database import utcnow
@@ -39,7 +40,8 @@ def public_campaign_or_404(slug):
 @public_page
 def index():
     page = db.paginate(
-        select(Campaign).where(Campaign.is_public.is_(True)).order_by(Campaign.created_at.desc()),
+        select(Campaign).where(Campaign.is_public.is_(True)).order_by(Campaign.created_at.desc())
+        .options(selectinload(Campaign.categories)),
         per_page=current_app.config["PUBLIC_PAGE_SIZE"])
     return render_template("public/index.html", page=page, now=utcnow())
 
