@@ -75,11 +75,12 @@ def request_code():
     if not isinstance(phone, str):
         return error(422, "invalid_phone", "phone is required")
     try:
-        e164 = services.request_code(phone, request.remote_addr, utcnow())
+        sent = services.request_code(phone, request.remote_addr, utcnow())
     except services.VotingError as exc:
         db.session.rollback()
         return _refusal(exc)
-    return {"phone": mask(e164), "expires_in": current_app.config["CODE_TTL_SECONDS"]}, 202
+    return {"phone": mask(sent.phone), "expires_in": current_app.config["CODE_TTL_SECONDS"],
+            "delayed": sent.delayed}, 202
 
 
 @bp.post("/tokens")
@@ -268,8 +269,11 @@ document({
             "properties": {"phone": {"type": "string", "pattern": r"^\+?[0-9][0-9 ()-]{9,18}$",
                                      "description": "A mainland China mobile number"}}})},
         "responses": {"202": {"description": "Code sent", **_json({
-            "type": "object", "required": ["phone", "expires_in"],
-            "properties": {"phone": {"type": "string"}, "expires_in": {"type": "integer"}}})},
+            "type": "object", "required": ["phone", "expires_in", "delayed"],
+            "properties": {"phone": {"type": "string"}, "expires_in": {"type": "integer"},
+                           "delayed": {"type": "boolean", "description":
+                                       "The SMS gateway did not answer in time: the code may "
+                                       "still arrive; ask again after the resend wait if not"}}})},
             "422": {"description": "Not a mainland mobile number", **ERROR},
             "429": {"$ref": "#/components/responses/TooMany"},
             "503": {"description": "The SMS gateway failed; try again later", **ERROR}}}},

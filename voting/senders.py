@@ -18,7 +18,12 @@ log = logging.getLogger(__name__)
 
 
 class SendError(RuntimeError):
-    """The code could not be handed to the sender."""
+    """The code could not be handed to the sender; ``maybe_sent`` when the gateway did not
+    answer in time (it may have taken the message all the same)."""
+
+    def __init__(self, message, maybe_sent=False):
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 def signature_headers(secret, body, now=None):
@@ -63,6 +68,7 @@ def send_code(phone, code):
                 if response.status >= 300:
                     raise SendError(f"gateway answered {response.status}")
         except OSError as error:
-            raise SendError(str(error)) from error
+            timed_out = isinstance(getattr(error, "reason", error), TimeoutError)
+            raise SendError(str(error), maybe_sent=timed_out) from error
     else:
         raise SendError(f"unknown CODE_SENDER {kind!r}")

@@ -5,12 +5,14 @@ unique constraint, the quota's conditional UPDATE, the tally's increment, the co
 counter. The caller commits (or rolls back) once; the API's lean vote on PostgreSQL is one
 statement in autocommit, its own transaction (``vote_transaction``).
 """
+import logging
 import secrets
 from collections import defaultdict
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -42,6 +44,8 @@ from nominations.models import Entry, EntryStatus
 from .models import DailyQuota, EntryTally, VerificationCode, Vote, Voter, VoteStatus
 from .phones import InvalidPhone, keyed_hash, normalise_mobile
 from .senders import SendError, send_code
+
+log = logging.getLogger(__name__)
 
 
 class VotingError(Exception):
@@ -105,22 +109,33 @@ def _mobile(raw_phone):
         raise BadPhone(_("Please enter a mainland China mobile number (11 digits).")) from error
 
 
+class CodeRequest(NamedTuple):
+    phone: str  #: E.164
+    #: The gateway did not answer in time: the code may still arrive, or may not.
+    delayed: bool = False
+
+
 def request_code(raw_phone, ip, now):
     """Send a new code to a mainland mobile number, within the resend and daily caps.
 
     The code is stored and committed before it is handed to the sender: an SMS gateway may take
     seconds to answer, and no write of the site may wait on it (every write but the vote holds
-    the one write lock until it commits). A code the sender could not take is deleted again, so
-    that it spends neither cap, and NotSent is raised."""
+    the one write lock until it commits). A code the gateway refused is deleted again, so that
+    it spends neither cap, and NotSent is raised. One the gateway did not answer for in time
+    is kept (it may be on its way) and the request says ``delayed``: the voter may enter it
+    when it comes, or ask again once the resend wait is over."""
     phone, code, code_id = _store_code(raw_phone, ip, now)
     db.session.commit()
     try:
         send_code(phone, code)
     except SendError as error:
+        if error.maybe_sent:
+            log.warning("the SMS gateway did not answer in time: %s", error)
+            return CodeRequest(phone, delayed=True)
         db.session.execute(delete(VerificationCode).where(VerificationCode.id == code_id))
         db.session.commit()
         raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
-    return phone
+    return CodeRequest(phone)
 
 
 def _store_code(raw_phone, ip, now):

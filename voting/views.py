@@ -44,14 +44,14 @@ def verify():
     form = PhoneForm()
     if form.validate_on_submit():
         try:
-            phone = services.request_code(form.phone.data, request.remote_addr, utcnow())
+            sent = services.request_code(form.phone.data, request.remote_addr, utcnow())
         except services.VotingError as error:
             db.session.rollback()
             form.phone.errors.append(str(error))
         else:
-            code_form = CodeForm(phone=phone)
-            return render_template("voting/code.html", form=code_form, masked=mask(phone),
-                                   next=target)
+            code_form = CodeForm(phone=sent.phone)
+            return render_template("voting/code.html", form=code_form, masked=mask(sent.phone),
+                                   delayed=sent.delayed, next=target)
     return render_template("voting/verify.html", form=form, next=target), (
         422 if request.method == "POST" else 200)
 
