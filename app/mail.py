@@ -44,15 +44,24 @@ def _build(mail, sender):
 
 def send_mail(mail, config=None):
     """Deliver ``mail`` now with the configured backend."""
+    return send_mails([mail], config)[0]
+
+
+def send_mails(mails, config=None):
+    """Deliver ``mails`` now with the configured backend, over one SMTP connection (a reminder
+    to every expert of a panel is one handshake, not one each); returns the messages sent.
+    MailError if the server cannot be reached, or once the others are sent, if one is refused."""
     config = config or current_app.config
     backend = config["MAIL_BACKEND"]
-    message = _build(mail, config["MAIL_DEFAULT_SENDER"])
+    messages = [_build(mail, config["MAIL_DEFAULT_SENDER"]) for mail in mails]
     if backend == "console":
-        log.info("mail to %s: %s\n%s", mail.to, mail.subject, mail.body)
-        return message
+        for mail in mails:
+            log.info("mail to %s: %s\n%s", mail.to, mail.subject, mail.body)
+        return messages
     if backend != "smtp":
         raise MailError(f"unknown MAIL_BACKEND {backend!r}")
     host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+    refused = []
     try:
         if config["MAIL_USE_SSL"]:
             client = smtplib.SMTP_SSL(
@@ -65,10 +74,18 @@ def send_mail(mail, config=None):
                 client.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            client.send_message(message)
+            for mail, message in zip(mails, messages, strict=True):
+                try:
+                    client.send_message(message)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError) as error:
+                    refused.append(f"{mail.to}: {error}")
     except (OSError, smtplib.SMTPException) as error:
-        raise MailError(f"could not send mail to {mail.to}: {error}") from error
-    return message
+        to = ", ".join(mail.to for mail in mails)
+        raise MailError(f"could not send mail to {to}: {error}") from error
+    if refused:
+        raise MailError("mail refused for " + "; ".join(refused))
+    return messages
 
 
 def queue_mail(session, to, subject, body):
@@ -84,12 +101,13 @@ def queue_mail(session, to, subject, body):
 @event.listens_for(Session, "after_commit")
 def _flush_outbox(session):
     outbox = session.info.pop(OUTBOX_KEY, [])
-    for mail in outbox:
-        try:
-            send_mail(mail)
-        except MailError:
-            # The change is committed; a lost mail must not undo it, but it must be seen.
-            log.exception("mail not delivered: %s", mail.subject)
+    if not outbox:
+        return
+    try:
+        send_mails(outbox)
+    except MailError:
+        # The change is committed; a lost mail must not undo it, but it must be seen.
+        log.exception("mail not delivered: %s", "; ".join(sorted({m.subject for m in outbox})))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -15,8 +15,22 @@ from ..conftest import csrf_token
 
 
 class Inbox:
+    """Keeps what it is sent; counts the connections (each greets once); refuses the
+    recipients in ``unknown``."""
+
     def __init__(self):
-        self.messages = []
+        self.messages, self.connections, self.unknown = [], 0, set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
@@ -87,3 +101,22 @@ def test_send_mail_reports_an_unreachable_server(make_app):
                    MAIL_TIMEOUT=2)
     with app.app_context(), pytest.raises(MailError):
         send_mail(Mail("a@example.org", "主题", "正文"))
+
+
+def test_the_mails_of_one_change_leave_over_one_connection(make_app, smtp_server, caplog):
+    """A reminder to every expert of a panel is one change with a mail each: they leave over
+    one connection to the server (one handshake, not dozens, within the request's time), and a
+    mailbox the server refuses does not keep the others from leaving; it is logged."""
+    from app.mail import queue_mail
+
+    controller, inbox = smtp_server
+    inbox.unknown = {"gone@example.org"}
+    app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    addresses = [f"expert{n}@example.org" for n in range(5)]
+    with app.app_context(), caplog.at_level("ERROR", logger="app.mail"):
+        for address in addresses[:2] + ["gone@example.org"] + addresses[2:]:
+            queue_mail(db.session, address, "评审提醒", "您还有作品待评。")
+        db.session.commit()
+    assert inbox.connections == 1
+    assert [envelope.rcpt_tos for envelope in inbox.messages] == [[a] for a in addresses]
+    assert "gone@example.org" in caplog.text and "expert0@example.org" not in caplog.text
