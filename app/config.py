@@ -215,6 +215,10 @@ def validate(config):
         if config.get("CODE_SENDER") == "console":
             raise ConfigError("CODE_SENDER is console in production: codes must reach phones "
                               "(webhook)")
+        if config.get("MAIL_BACKEND") == "console":
+            raise ConfigError("MAIL_BACKEND is console in production: mails, and the password "
+                              "reset links in them, would go to the log instead of to people "
+                              "(smtp)")
         if config.get("CODE_SENDER") == "webhook" and not config.get("CODE_SENDER_SECRET"):
             raise ConfigError("CODE_SENDER_SECRET is missing: the SMS gateway could not tell the "
                               "platform's messages from anyone else's")

@@ -34,8 +34,11 @@ def test_a_secret_key_is_made_once_in_instance_with_private_permissions(tmp_path
       "CODE_SENDER": "console"}, "CODE_SENDER"),
     ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "VOTER_HMAC_KEY": "y" * 40,
       "SESSION_COOKIE_SECURE": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-      "CODE_SENDER": "webhook", "CODE_SENDER_URL": "https://sms.example/send"},
+      "CODE_SENDER": "webhook", "CODE_SENDER_URL": "https://sms.example/send", "MAIL_BACKEND": "smtp"},
      "CODE_SENDER_SECRET"),
+    ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "VOTER_HMAC_KEY": "y" * 40,
+      "SESSION_COOKIE_SECURE": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+      "CODE_SENDER": "file", "MAIL_BACKEND": "console"}, "MAIL_BACKEND"),
     ({"SQLITE_SYNCHRONOUS": "FULL; DROP TABLE x"}, "SQLITE_SYNCHRONOUS"),
 ])
 def test_unsafe_settings_are_refused(tmp_path, overrides, message):
