@@ -49,4 +49,5 @@ def test_code_requests_answer_alike_for_known_and_new_voters(app, verified_voter
     for phone in ("13812345678", "13987654321"):
         api = client.post("/api/v1/codes", json={"phone": phone},
                           environ_base={"REMOTE_ADDR": f"203.0.113.{phone[-1]}"})
-        assert api.status_code == 202 and set(api.json) == {"phone", "expires_in"}
+        assert api.status_code == 202 and set(api.json) == {"phone", "expires_in", "delayed"}
+        assert api.json["delayed"] is False
