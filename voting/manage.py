@@ -458,7 +458,7 @@ def _monitoring(category, thresholds_form=None, receipts_form=None):
                                thresholds_of(category.campaign)),
                            receipts_form=own_ids(receipts_form or ReceiptsForm(formdata=None),
                                                  "receipts"),
-                           acts=void_acts(category))
+                           acts=void_acts(category), codes=services.code_figures(now))
 
 
 @bp.post("/manage/<slug>/<key>/void")

@@ -48,6 +48,7 @@ class VerificationCode(db.Model):
     __table_args__ = (
         Index("ix_verification_code_phone_created", "phone_hmac", "created_at"),
         Index("ix_verification_code_ip_created", "ip_hmac", "created_at"),
+        Index("ix_verification_code_created", "created_at"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
     )
 

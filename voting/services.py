@@ -844,6 +844,39 @@ def _local(moment, tz):
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
+class CodeFigures(NamedTuple):
+    """The site's codes of the last ``hours``: how many were asked for, how many confirmed."""
+
+    hours: int
+    asked: int
+    confirmed: int
+
+    #: Asked for at least this often, and confirmed at most this share of the time, is ``low``.
+    LOW_ASKED = 20
+    LOW_SHARE = 0.3
+
+    @property
+    def share(self):
+        return self.confirmed / self.asked if self.asked else None
+
+    @property
+    def low(self):
+        """Few codes confirmed: the gateway may not be delivering (an empty balance, a template
+        it no longer takes), or someone has codes sent in bulk (SMS pumping)."""
+        return self.asked >= self.LOW_ASKED and self.share < self.LOW_SHARE
+
+
+def code_figures(now, hours=(1, 24)):
+    """[CodeFigures] of the site's codes over each of the last ``hours``, in one statement."""
+    columns = []
+    for each in hours:
+        recent = VerificationCode.created_at >= now - timedelta(hours=each)
+        columns += [func.count().filter(recent), func.count(VerificationCode.used_at).filter(recent)]
+    row = db.session.execute(select(*columns).where(
+        VerificationCode.created_at >= now - timedelta(hours=max(hours)))).one()
+    return [CodeFigures(each, row[2 * n], row[2 * n + 1]) for n, each in enumerate(hours)]
+
+
 def code_records(since):
     from .fraud import CodeRecord
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.database import utcnow
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.models import AuditLog, Category, Role, User
 from benchmarks.monitoring import void_form
 from voting import manage, services
-from voting.models import Vote, Voter, VoteStatus
+from voting.models import VerificationCode, Vote, Voter, VoteStatus
 
 from ..conftest import PASSWORD, csrf_token, script_votes, write_lock_is_free
 
@@ -466,7 +467,6 @@ def test_votes_void_takes_receipt_numbers_and_says_what_it_refused(app, brushed,
 
 def restore_button(client, page="/vote/manage/week/workers/fraud"):
     """(address, fields) of the first restore form of the page's void acts."""
-    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser")
     form = soup.select_one("#voids form[action*='/restore']")
@@ -476,7 +476,6 @@ def restore_button(client, page="/vote/manage/week/workers/fraud"):
 
 def void_acts_shown(client, page="/vote/manage/week/workers/fraud"):
     """[(heading, reason line, what is left)] of the page's void and restore acts."""
-    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser")
     return [(act.strong.get_text(strip=True), act.select("p")[1].get_text(strip=True),
@@ -498,7 +497,6 @@ def test_a_void_found_wrong_is_restored_from_the_page(app, brushed, organiser, m
     assert void_acts_shown(client) == [("已作废 40 票", "原因：脚本刷票", "恢复仍作废的 40 票")]
     from collections import Counter
 
-    from bs4 import BeautifulSoup
 
     # the void forms of the signals still firing, the restore form, the receipts form and the
     # thresholds' on one page: no id twice
@@ -593,7 +591,6 @@ def test_votes_are_voided_and_restored_by_their_receipt_numbers_from_the_page(
     """An objection names receipts of bought votes: the organisers paste them, in whatever way
     they came (lines, commas of either width, 、), and void them with a reason; the numbers of no
     valid vote of the category are named back. Restoring works the same way."""
-    from bs4 import BeautifulSoup
 
     category, entries = brushed
     client, user = organiser
@@ -717,3 +714,38 @@ def test_the_vote_log_holds_no_write_lock_while_it_streams(app, brushed):
     assert write_lock_is_free()
     assert [first[0], *(row[0] for row in rows)] == sorted(
         db.session.scalars(select(Vote.id)))
+
+
+def codes_table(client, page="/vote/manage/week/workers/fraud"):
+    soup = BeautifulSoup(client.get(page).get_data(as_text=True), "html.parser")
+    section = soup.select_one("#codes")
+    rows = [([cell.get_text(strip=True) for cell in tr.find_all(["th", "td"])],
+             "attention" in tr.get("class", [])) for tr in section.select("tbody tr")]
+    return rows, section.select_one("[role=alert]")
+
+
+def test_the_monitoring_says_when_codes_stop_being_confirmed(app, voted, organiser):
+    """The site's codes of the last hour and day: asked for, confirmed, and the share. When few
+    are confirmed (the SMS gateway not delivering, or codes asked for in bulk) the row is marked
+    and the page says what to check: voters cannot vote without a code."""
+    client, _user = organiser
+    now = utcnow()
+
+    def asked(count, confirmed, hours_ago):
+        at = now - timedelta(hours=hours_ago)
+        db.session.add_all(VerificationCode(
+            phone_hmac=f"p{hours_ago}-{n}", code_hmac="c", ip_hmac=f"i{n}", created_at=at,
+            expires_at=at + timedelta(minutes=5), used_at=at if n < confirmed else None)
+            for n in range(count))
+        db.session.commit()
+
+    asked(40, 36, hours_ago=20)  # yesterday evening: nine in ten confirmed
+    asked(30, 3, hours_ago=0.5)  # the last half hour: one in ten
+    asked(5, 0, hours_ago=30)  # past the day: not counted
+    rows, alert = codes_table(client)
+    assert rows == [(["近 1 小时", "30", "3", "10%"], True), (["近 24 小时", "70", "39", "56%"], False)]
+    assert "短信网关可能没有送达" in alert.get_text()
+    asked(30, 30, hours_ago=0.2)  # the gateway is back
+    rows, alert = codes_table(client)
+    assert rows == [(["近 1 小时", "60", "33", "55%"], False), (["近 24 小时", "100", "69", "69%"], False)]
+    assert alert is None
