@@ -1,11 +1,16 @@
-"""Where one-time codes go: ``console`` (the terminal), ``file`` (JSON lines) or ``webhook``."""
+"""Where one-time codes go: ``console`` (the terminal), ``file`` (JSON lines) or ``webhook``,
+and the threads that hand them over, so that no request waits long on an SMS gateway."""
 import hashlib
 import hmac
 import json
 import logging
+import os
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
@@ -24,6 +29,46 @@ class SendError(RuntimeError):
     def __init__(self, message, maybe_sent=False):
         super().__init__(message)
         self.maybe_sent = maybe_sent
+
+
+class SenderBusy(SendError):
+    """This process has as many codes on their way as it may (CODE_SENDER_PENDING)."""
+
+
+#: This process's sender threads, made on first use (and again in a forked worker).
+_senders = {"pid": None, "pool": None, "slots": None, "pending": 0}
+_senders_lock = threading.Lock()
+
+
+def in_background(app, function, *args):
+    """Run ``function(*args)`` in an app context of ``app`` on one of this process's sender
+    threads (CODE_SENDER_THREADS); returns its Future. A request waits for it only as long as
+    it chooses (CODE_SENDER_WAIT): a slow or hung gateway holds a thread, not a gunicorn worker,
+    which would leave every other visitor waiting. SenderBusy once CODE_SENDER_PENDING calls
+    are under way or queued in this process: a hung gateway piles up nothing."""
+    with _senders_lock:
+        if _senders["pid"] != os.getpid():
+            _senders.update(pid=os.getpid(), pending=0, pool=ThreadPoolExecutor(
+                max_workers=app.config["CODE_SENDER_THREADS"], thread_name_prefix="code-sender"))
+        if _senders["pending"] >= app.config["CODE_SENDER_PENDING"]:
+            raise SenderBusy("too many codes on their way")
+        _senders["pending"] += 1
+
+    def run():
+        try:
+            with app.app_context():
+                return function(*args)
+        finally:
+            with _senders_lock:
+                _senders["pending"] -= 1
+
+    return _senders["pool"].submit(run)
+
+
+def pending_sends():
+    """How many codes this process has on their way (for tests and the worker's exit)."""
+    with _senders_lock:
+        return _senders["pending"] if _senders["pid"] == os.getpid() else 0
 
 
 def signature_headers(secret, body, now=None):
@@ -67,6 +112,9 @@ def send_code(phone, code):
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
                 if response.status >= 300:
                     raise SendError(f"gateway answered {response.status}")
+        except urllib.error.HTTPError as error:
+            error.close()  # the refusal's body is not read: its connection is closed now
+            raise SendError(f"gateway answered {error.code}") from error
         except OSError as error:
             timed_out = isinstance(getattr(error, "reason", error), TimeoutError)
             raise SendError(str(error), maybe_sent=timed_out) from error

@@ -8,6 +8,7 @@ statement in autocommit, its own transaction (``vote_transaction``).
 import logging
 import secrets
 from collections import defaultdict
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -43,7 +44,7 @@ from nominations.models import Entry, EntryStatus
 
 from .models import DailyQuota, EntryTally, VerificationCode, Vote, Voter, VoteStatus
 from .phones import InvalidPhone, keyed_hash, normalise_mobile
-from .senders import SendError, send_code
+from .senders import SenderBusy, SendError, in_background, send_code
 
 log = logging.getLogger(__name__)
 
@@ -120,22 +121,52 @@ def request_code(raw_phone, ip, now):
 
     The code is stored and committed before it is handed to the sender: an SMS gateway may take
     seconds to answer, and no write of the site may wait on it (every write but the vote holds
-    the one write lock until it commits). A code the gateway refused is deleted again, so that
-    it spends neither cap, and NotSent is raised. One the gateway did not answer for in time
-    is kept (it may be on its way) and the request says ``delayed``: the voter may enter it
-    when it comes, or ask again once the resend wait is over."""
+    the one write lock until it commits). A sender thread hands it over (``in_background``);
+    the request waits for the gateway's answer at most CODE_SENDER_WAIT seconds.
+
+    A code the gateway refused is deleted again, so that it spends neither cap, and NotSent is
+    raised if the request is still waiting. One the gateway has not answered for by then, or
+    not within CODE_SENDER_TIMEOUT, is kept (it may be on its way), and the request says
+    ``delayed``: the voter may enter it when it comes, or ask again once the resend wait is over
+    (at once, if the gateway refuses it later)."""
     phone, code, code_id = _store_code(raw_phone, ip, now)
     db.session.commit()
     try:
-        send_code(phone, code)
+        sending = in_background(current_app._get_current_object(), _send_and_settle, phone, code,
+                                code_id)
+    except SenderBusy as error:
+        _forget_code(code_id)
+        log.warning("code not sent: %s", error)
+        raise NotSent(_("Too many text messages are on their way. Please try again in a "
+                        "minute.")) from error
+    try:
+        sending.result(timeout=current_app.config["CODE_SENDER_WAIT"])
+    except FutureTimeout:
+        log.warning("the SMS gateway has not answered yet: the voter is told the code may come "
+                    "later")
+        return CodeRequest(phone, delayed=True)
     except SendError as error:
         if error.maybe_sent:
             log.warning("the SMS gateway did not answer in time: %s", error)
             return CodeRequest(phone, delayed=True)
-        db.session.execute(delete(VerificationCode).where(VerificationCode.id == code_id))
-        db.session.commit()
         raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
     return CodeRequest(phone)
+
+
+def _send_and_settle(phone, code, code_id):
+    """In a sender thread: hand the code to the sender; a code it refused is deleted."""
+    try:
+        send_code(phone, code)
+    except SendError as error:
+        if not error.maybe_sent:
+            _forget_code(code_id)
+        log.warning("code not sent: %s", error)
+        raise
+
+
+def _forget_code(code_id):
+    db.session.execute(delete(VerificationCode).where(VerificationCode.id == code_id))
+    db.session.commit()
 
 
 def _store_code(raw_phone, ip, now):

@@ -10,6 +10,7 @@ import pytest
 
 from app.database import utcnow
 from voting import services
+from voting.senders import pending_sends
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -103,8 +104,8 @@ def test_a_failing_gateway_is_reported_and_no_code_is_kept(make_app, gateway):
 
 class SlowGateway(BaseHTTPRequestHandler):
     """A gateway that holds the messages to the numbers ``held`` until told to answer (or
-    ``hold`` seconds pass), and answers every other at once."""
-    held, hold, release, received, messages = (), 8, threading.Event(), [], []
+    ``hold`` seconds pass), and answers every other at once; with ``status``."""
+    held, hold, release, received, messages, status = (), 8, threading.Event(), [], [], 200
 
     def do_POST(self):  # noqa: N802 - the http.server interface
         message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -112,15 +113,15 @@ class SlowGateway(BaseHTTPRequestHandler):
         if message["to"] in SlowGateway.held:
             SlowGateway.release.wait(SlowGateway.hold)
         SlowGateway.received.append((message["to"], SlowGateway.release.is_set()))
-        self.send_response(200)
+        self.send_response(SlowGateway.status)
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-def slow_gateway(*held, hold=8):
-    SlowGateway.held, SlowGateway.hold = held, hold
+def slow_gateway(*held, hold=8, status=200):
+    SlowGateway.held, SlowGateway.hold, SlowGateway.status = held, hold, status
     SlowGateway.received, SlowGateway.messages = [], []
     SlowGateway.release = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowGateway)
@@ -152,6 +153,7 @@ def test_a_slow_gateway_holds_up_no_other_write(make_app):
         slow.join(10)
     finally:
         SlowGateway.release.set()
+        settled()
         server.shutdown()
         server.server_close()
     assert answers["13800000002"].status_code == 202
@@ -190,8 +192,85 @@ def test_a_code_the_gateway_answers_too_late_for_is_kept_and_the_voter_told(make
         assert "短信服务响应较慢：发往 138****0004 的验证码可能稍后送达" in page.get_data(as_text=True)
         assert client.post("/api/v1/codes", json={"phone": "13800000005"}).json["delayed"] is False
     finally:
+        settled()
         server.shutdown()
         server.server_close()
     code = next(m["code"] for m in SlowGateway.messages if m["to"] == "+8613800000003")
     token = client.post("/api/v1/tokens", json={"phone": "13800000003", "code": code})
     assert token.status_code == 200 and token.json["token"]
+
+
+def settled(timeout=10):
+    """Wait until this process has no code on its way (a sender thread still waiting on a
+    gateway must not outlive the test's database)."""
+    deadline = time.monotonic() + timeout
+    while pending_sends() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return pending_sends() == 0
+
+
+def test_a_hung_gateway_holds_a_sender_thread_not_the_request(make_app):
+    """A gateway that takes the message and does not answer: the request answers after
+    CODE_SENDER_WAIT, saying the code may come later, while a sender thread goes on waiting
+    (for CODE_SENDER_TIMEOUT). Before, the request held its gunicorn worker all that time, and
+    a handful of code requests left every visitor of the site waiting."""
+    server = slow_gateway("+8613800000006")
+    try:
+        app = make_app(CODE_SENDER="webhook", CODE_SENDER_WAIT=0.3, CODE_SENDER_TIMEOUT=8,
+                       CODE_SENDER_URL=f"http://127.0.0.1:{server.server_port}/sms")
+        started = time.monotonic()
+        answer = app.test_client().post("/api/v1/codes", json={"phone": "13800000006"})
+        waited = time.monotonic() - started
+        assert answer.status_code == 202 and answer.json["delayed"] is True
+        assert 0.3 <= waited < 2 and pending_sends() == 1
+        SlowGateway.release.set()
+        assert settled() and _pending_codes(app) == 1  # delivered after all: the code stays
+    finally:
+        SlowGateway.release.set()
+        settled()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_code_the_gateway_refuses_late_is_deleted_and_the_voter_may_ask_again(make_app):
+    """The gateway answers after the request has stopped waiting, and refuses the message: the
+    code that will never arrive is deleted then, and the voter's next request is sent at once
+    (no "a code was just sent, wait 60 s")."""
+    server = slow_gateway("+8613800000007", status=503)
+    try:
+        app = make_app(CODE_SENDER="webhook", CODE_SENDER_WAIT=0.2,
+                       CODE_SENDER_URL=f"http://127.0.0.1:{server.server_port}/sms")
+        client = app.test_client()
+        assert client.post("/api/v1/codes", json={"phone": "13800000007"}).json["delayed"]
+        assert _pending_codes(app) == 1
+        SlowGateway.release.set()
+        assert settled() and _pending_codes(app) == 0
+        SlowGateway.held, SlowGateway.status = (), 200
+        again = client.post("/api/v1/codes", json={"phone": "13800000007"})
+        assert again.status_code == 202 and again.json["delayed"] is False
+    finally:
+        SlowGateway.release.set()
+        settled()
+        server.shutdown()
+        server.server_close()
+
+
+def test_codes_do_not_pile_up_behind_a_hung_gateway(make_app):
+    """Once a process has CODE_SENDER_PENDING codes on their way, the next request is refused
+    at once (503, "try again in a minute"), and its code not kept: a hung gateway piles up no
+    threads, no memory, and no codes that will never come."""
+    server = slow_gateway("+8613800000008", "+8613800000009")
+    try:
+        app = make_app(CODE_SENDER="webhook", CODE_SENDER_WAIT=0.1, CODE_SENDER_PENDING=1,
+                       CODE_SENDER_URL=f"http://127.0.0.1:{server.server_port}/sms")
+        client = app.test_client()
+        assert client.post("/api/v1/codes", json={"phone": "13800000008"}).json["delayed"]
+        refused = client.post("/api/v1/codes", json={"phone": "13800000009"})
+        assert refused.status_code == 503 and refused.json["error"]["code"] == "not_sent"
+        assert "正在发送的短信过多" in refused.json["error"]["message"]
+        assert _pending_codes(app) == 1 and len(SlowGateway.messages) == 1
+    finally:
+        SlowGateway.release.set()
+        settled()
+        server.shutdown()
+        server.server_close()
