@@ -100,7 +100,7 @@ class DefaultConfig:
     CODE_SENDER_TIMEOUT = 10  #: webhook sender: seconds a sender thread waits for the gateway
     #: Seconds a request waits for the sender's answer; after that the voter is told the code
     #: may come later, and the sender thread goes on waiting (a worker is not held meanwhile).
-    CODE_SENDER_WAIT = 2
+    CODE_SENDER_WAIT = 0.5
     CODE_SENDER_THREADS = 4  #: sender threads per process
     #: Codes one process may have on their way at once (under way or queued); more are refused
     #: (503, "try again in a minute") rather than piled up behind a hung gateway.
