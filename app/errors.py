@@ -95,12 +95,15 @@ def _database_busy(error):
     use) or is briefly away: 503 with a short Retry-After, not a 500. Any other error of the
     database's (a missing table, say) is a mistake of ours, and answered as such."""
     original = getattr(error, "orig", None)
-    sqlite_name = getattr(original, "sqlite_errorname", "")
-    sqlstate = getattr(original, "sqlstate", "")
-    busy = (isinstance(error, SQLAlchemyTimeoutError)
-            or sqlite_name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-            or sqlstate in BUSY_SQLSTATES or (sqlstate or "").startswith("08")
-            or (isinstance(error, OperationalError) and error.connection_invalidated))
+    if isinstance(error, SQLAlchemyTimeoutError):  # every connection of the pool in use
+        busy = True
+    elif hasattr(original, "sqlite_errorname"):
+        busy = original.sqlite_errorname.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    elif hasattr(original, "sqlstate"):  # psycopg: without a SQLSTATE, the connection failed
+        state = original.sqlstate
+        busy = state is None or state in BUSY_SQLSTATES or state.startswith("08")
+    else:
+        busy = error.connection_invalidated
     if not busy:
         return _server_error(error)
     db.session.rollback()

@@ -36,7 +36,7 @@ class SenderBusy(SendError):
 
 
 #: This process's sender threads, made on first use (and again in a forked worker).
-_senders = {"pid": None, "pool": None, "slots": None, "pending": 0}
+_senders = {"pid": None, "pool": None, "pending": 0}
 _senders_lock = threading.Lock()
 
 
@@ -66,7 +66,7 @@ def in_background(app, function, *args):
 
 
 def pending_sends():
-    """How many codes this process has on their way (for tests and the worker's exit)."""
+    """How many codes this process has on their way (the tests wait for none)."""
     with _senders_lock:
         return _senders["pending"] if _senders["pid"] == os.getpid() else 0
 

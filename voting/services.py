@@ -145,9 +145,8 @@ def request_code(raw_phone, ip, now):
         log.warning("the SMS gateway has not answered yet: the voter is told the code may come "
                     "later")
         return CodeRequest(phone, delayed=True)
-    except SendError as error:
+    except SendError as error:  # logged by the sender thread
         if error.maybe_sent:
-            log.warning("the SMS gateway did not answer in time: %s", error)
             return CodeRequest(phone, delayed=True)
         raise NotSent(_("The SMS could not be sent. Please try again in a minute.")) from error
     return CodeRequest(phone)
@@ -160,7 +159,8 @@ def _send_and_settle(phone, code, code_id):
     except SendError as error:
         if not error.maybe_sent:
             _forget_code(code_id)
-        log.warning("code not sent: %s", error)
+        log.warning("code %s: %s", "may still arrive" if error.maybe_sent
+                    else "refused by the sender, deleted", error)
         raise
 
 

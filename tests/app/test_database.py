@@ -129,3 +129,17 @@ def test_a_mistake_in_a_query_is_still_a_server_error(make_app):
     app.add_url_rule("/broken", view_func=broken)
     answer = app.test_client().get("/broken")
     assert answer.status_code == 500 and "Retry-After" not in answer.headers
+
+
+def test_a_database_that_is_away_is_a_503_not_a_500(tmp_path):
+    """PostgreSQL stopped or out of reach: pages answer 503 with Retry-After in the visitor's
+    language (the health check says which part is down), not a 500."""
+    from app import create_app
+    from benchmarks.harness import free_port
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://nobody@127.0.0.1:"
+                                                 f"{free_port()}/nothing"})
+    answer = app.test_client().get("/")
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 5
+    assert "网站此刻繁忙，请过几秒再试。" in answer.get_data(as_text=True)
