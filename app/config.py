@@ -57,8 +57,11 @@ class DefaultConfig:
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
     #: Storage failures arrive as limits.errors.StorageError: the routes that need the limits
-    #: (sign-in, codes, votes) answer 503 then, fail closed; pages carry no limits.
-    RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True}
+    #: (sign-in, codes, votes) answer 503 then, fail closed; pages carry no limits. A Redis that
+    #: does not answer within a second is a failure too (Redis answers in well under a
+    #: millisecond): a request never waits on a stuck Redis for long.
+    RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True, "socket_timeout": 1,
+                                 "socket_connect_timeout": 1}
     #: Per client IP, on every sign-in attempt.
     LOGIN_LIMIT_PER_IP = "30/minute;300/hour"
     #: Per /24 network: rotating addresses inside one network gains nothing.
