@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .config import PROJECT_ROOT, DefaultConfig
-from .database import MAX_ID, add_autocommit_bind
+from .database import MAX_ID, add_autocommit_bind, add_connect_timeout
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .lean import LeanFlask
 from .security import security_headers
@@ -37,6 +37,7 @@ def create_app(test_config=None, instance_path=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'platform.db'}"
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     config_module.validate(app.config)
+    add_connect_timeout(app.config)
     add_autocommit_bind(app.config)
 
     if app.config["TRUSTED_PROXIES"]:

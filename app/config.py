@@ -41,6 +41,7 @@ class DefaultConfig:
     #: holds every worker until they are killed.
     SQLITE_BUSY_TIMEOUT_MS = 5000
     POSTGRES_LOCK_TIMEOUT_MS = 10000
+    POSTGRES_CONNECT_TIMEOUT = 5  #: seconds to make a connection to PostgreSQL
 
     # Sessions and cookies (RELIABILITY.md §6): staff sessions are short and never remembered.
     SESSION_COOKIE_HTTPONLY = True

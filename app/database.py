@@ -145,6 +145,16 @@ def _begin_statement(connection):
 AUTOCOMMIT_BIND = "autocommit"
 
 
+def add_connect_timeout(config):
+    """On PostgreSQL, a connection that is not made within POSTGRES_CONNECT_TIMEOUT seconds
+    fails (answered 503), rather than hold its request while the server does not answer."""
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = {"connect_timeout": int(config["POSTGRES_CONNECT_TIMEOUT"]),
+                               **options.get("connect_args", {})}
+
+
 def add_autocommit_bind(config):
     """On PostgreSQL, add the autocommit engine to SQLALCHEMY_BINDS: the default engine's URL and
     options, in autocommit. Before Flask-SQLAlchemy reads the configuration."""

@@ -143,3 +143,34 @@ def test_a_database_that_is_away_is_a_503_not_a_500(tmp_path):
     answer = app.test_client().get("/")
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 5
     assert "网站此刻繁忙，请过几秒再试。" in answer.get_data(as_text=True)
+
+
+def test_a_database_that_never_answers_is_a_503_within_seconds(tmp_path):
+    """PostgreSQL's address takes the connection and never answers (a host stuck, a network
+    that drops packets): the page answers 503 within POSTGRES_CONNECT_TIMEOUT, instead of
+    holding its worker until gunicorn kills it."""
+    import socket
+    import threading
+
+    from app import create_app
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
+    try:
+        app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True,
+                          "POSTGRES_CONNECT_TIMEOUT": 2,
+                          "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://nobody@127.0.0.1:"
+                                                     f"{listener.getsockname()[1]}/nothing"})
+        answers = []
+        asking = threading.Thread(target=lambda: answers.append(app.test_client().get("/")),
+                                  daemon=True)
+        started = time.monotonic()
+        asking.start()
+        asking.join(15)
+        assert not asking.is_alive(), "the page still waits on the database"
+        assert time.monotonic() - started < 6 and answers[0].status_code == 503
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
