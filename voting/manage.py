@@ -271,6 +271,8 @@ def _progress(categories, now):
     open_today = {category.id: services.vote_day(now, category.campaign.timezone)
                   for category in voted if category.is_open("voting", now)}
     valid, of_today, voided = services.campaign_counts(voted, open_today)
+    # Few of the site's codes confirmed in the last hour: voters may not be getting them.
+    codes = services.code_figures(now, hours=(1,))[0] if open_today else None
     figures = {}
     for category in voted:
         monitoring = url_for("voting.fraud_view", slug=category.campaign.slug, key=category.key)
@@ -280,6 +282,10 @@ def _progress(categories, now):
                 _("Today"), of_today.get(category.id, 0),
                 url_for("voting.fraud_view", slug=category.campaign.slug, key=category.key,
                         day=open_today[category.id].isoformat())))
+            if codes.low:
+                figures[category.id].append(Figure(
+                    _("Codes confirmed in the last hour (whole site)"),
+                    f"{codes.confirmed} / {codes.asked}", monitoring + "#codes", attention=True))
         figures[category.id].append(Figure(_("Voided"), voided.get(category.id, 0), monitoring))
     return figures
 

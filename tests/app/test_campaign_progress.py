@@ -356,3 +356,37 @@ def test_todays_votes_are_counted_on_each_campaigns_own_day(
     assert valid == {shanghai.id: 2, honolulu.id: 2}
     assert of_day == {shanghai.id: 1, honolulu.id: 1}
     assert voting.campaign_counts(counted, {honolulu.id: days[shanghai.id]})[1] == {}
+
+
+def test_codes_that_stop_being_confirmed_wait_for_the_organiser(
+        app, client, login, make_user, make_campaign, make_category):
+    """While a category's vote is open and few of the site's codes of the last hour are
+    confirmed (voters may not be getting them), its row on the campaign page and the campaign
+    list say so, marked, linked to the monitoring's codes; with codes confirmed, nothing."""
+    from voting.models import VerificationCode
+
+    now = utcnow()
+    campaign = make_campaign(slug="week", title="宣传周")
+    make_category(campaign, key="hotlines", name="优秀热线", kind="hotline", expert_weight=0.0,
+                  public_weight=1.0)
+    login(make_user(Role.ORGANISER))
+
+    def asked(count, confirmed):
+        db.session.add_all(VerificationCode(
+            phone_hmac=f"p{n}", code_hmac="c", ip_hmac="i", created_at=now - timedelta(minutes=n),
+            expires_at=now, used_at=now if n < confirmed else None) for n in range(count))
+        db.session.commit()
+
+    def vote_column():
+        return progress_table(client.get("/admin/campaigns/week").get_data(as_text=True))[
+            "优秀热线"]["公众投票"]
+
+    asked(25, 20)
+    assert "近 1 小时验证码验证数（全站）" not in vote_column()
+    db.session.execute(VerificationCode.__table__.delete())
+    asked(25, 2)
+    assert vote_column()["近 1 小时验证码验证数（全站）"] == (
+        "2 / 25", "/vote/manage/week/hotlines/fraud#codes", True)
+    _phases, waiting, links = campaign_list(client.get("/admin/").get_data(as_text=True))["宣传周"]
+    assert waiting == ["优秀热线 近 1 小时验证码验证数（全站）：2 / 25"]
+    assert links == ["/vote/manage/week/hotlines/fraud#codes"]
