@@ -62,8 +62,6 @@ def test_the_gateway_can_tell_the_platforms_messages_by_their_signature(make_app
     assert headers["X-Signature"] == "sha256=" + expected.hexdigest()
     assert abs(int(timestamp) - time.time()) < 60
     assert secret not in body.decode() and secret not in str(headers)
-    forged = hmac.new(b"another secret", f"{timestamp}.".encode() + body, hashlib.sha256)
-    assert headers["X-Signature"] != "sha256=" + forged.hexdigest()
 
     unsigned = make_app(CODE_SENDER="webhook", CODE_SENDER_URL=gateway)
     with unsigned.app_context():
