@@ -12,7 +12,7 @@ from app.models import Agency
 
 from .forms import FORMS
 from .models import Entry, EntryStatus
-from .services import assign_number
+from .services import assign_numbers
 from .tabular import write_csv, write_xlsx
 
 BASE_COLUMNS = ("agency", "title", "summary", "status")
@@ -97,14 +97,14 @@ def import_rows(category, header, rows, now, progress=None):
             progress(index - 1, len(rows))
     if report.refused:
         raise ImportRefused(report)
-    for agency, form, status in prepared:
-        entry = Entry(category=category, agency=agency, title=form.title.data,
-                      summary=form.summary.data or "", details=form.details(),
-                      status=EntryStatus(status), submitted_at=now)
-        db.session.add(entry)
-        db.session.flush()
-        assign_number(entry)
-        report.created.append(entry)
+    report.created = [
+        Entry(category=category, agency=agency, title=form.title.data,
+              summary=form.summary.data or "", details=form.details(),
+              status=EntryStatus(status), submitted_at=now)
+        for agency, form, status in prepared]
+    if report.created:
+        assign_numbers(category, report.created)
+        db.session.add_all(report.created)
     db.session.flush()
     return report
 

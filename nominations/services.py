@@ -45,15 +45,20 @@ class UploadReport:
 
 def assign_number(entry):
     """Give ``entry`` the next public number of its category, atomically (SW-007)."""
-    if entry.number:
-        return entry.number
-    category = entry.category
+    if not entry.number:
+        assign_numbers(entry.category, [entry])
+    return entry.number
+
+
+def assign_numbers(category, entries):
+    """Give ``entries`` of ``category`` its next public numbers, in their order: the counter
+    is raised once for all of them, atomically (an import of thousands, one statement)."""
     last = db.session.execute(
         update(Category).where(Category.id == category.id)
-        .values(last_number=Category.last_number + 1).returning(Category.last_number)
+        .values(last_number=Category.last_number + len(entries)).returning(Category.last_number)
     ).scalar_one()
-    entry.number = f"{category.number_prefix}-{last:03d}"
-    return entry.number
+    for number, entry in enumerate(entries, start=last - len(entries) + 1):
+        entry.number = f"{category.number_prefix}-{number:03d}"
 
 
 def _require_open(category, now):

@@ -156,3 +156,26 @@ def test_the_guangxi_reports_can_be_exported(app, runner, tmp_path):
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert len(rows) == 2  # the header and the one submitted report; the draft stays private
     assert rows[1][3] == "邕江社工“守护儿童”宣传周活动总结"
+
+
+def test_an_import_numbers_its_entries_after_those_already_numbered_in_few_statements(
+        organiser_client, category_of, agencies):
+    """A city's import holds thousands of rows, all written under the site's write lock: they
+    are numbered in the file's order after the category's last number, the counter raised once
+    for all of them, and each row costs at most one statement (its INSERT; PostgreSQL takes
+    them together). It was four a row."""
+    from ..app.test_growing_lists import statements
+
+    category = category_of("social_worker")
+
+    def imported(count, start):
+        rows = [GOOD[0]] + [[GOOD[1 + n % 2][0], f"社工{start + n}", *GOOD[1][2:]]
+                            for n in range(count)]
+        with statements() as sent:
+            assert "已导入 %d 条申报" % count in send(organiser_client, rows).get_data(as_text=True)
+        return len(sent)
+
+    few, many = imported(2, 0), imported(20, 2)
+    assert many - few <= 18
+    numbered = db.session.execute(select(Entry.number, Entry.title).order_by(Entry.id)).all()
+    assert numbered == [(f"{category.number_prefix}-{n + 1:03d}", f"社工{n}") for n in range(22)]
