@@ -6,6 +6,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.mail import queue_mail
@@ -67,7 +68,9 @@ def approved_count(category):
 
 
 def reviews_of(category, expert_id=None):
-    query = select(Review).join(Entry).where(Entry.category_id == category.id)
+    """The category's reviews (of one expert), by entry number, each with its entry loaded."""
+    query = (select(Review).join(Entry).options(contains_eager(Review.entry))
+             .where(Entry.category_id == category.id))
     if expert_id is not None:
         query = query.where(Review.expert_id == expert_id)
     return db.session.scalars(query.order_by(Entry.number)).all()

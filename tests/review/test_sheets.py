@@ -110,3 +110,22 @@ def test_cli_export_and_import(app, runner, setup, panel, tmp_path):
     assert result.exit_code == 0, result.output
     assert "recorded 3 reviews" in result.output
     assert statuses(expert) == [ReviewStatus.SUBMITTED] * 3
+
+
+def test_a_sheet_is_recorded_in_as_many_statements_for_two_experts_as_for_one(
+        setup, panel, organiser):
+    """A panel's sheets come back together, thousands of rows: no row reads its entry or
+    review on its own (the entries were read one by one, under the site's write lock)."""
+    from ..app.test_growing_lists import statements
+
+    def recorded(experts):
+        rows = [sheet_rows(organiser, experts[0])[0]]
+        for expert in experts:
+            rows += [row[:3] + [50, 30, "纸质评分"] for row in sheet_rows(organiser, expert)[1:]]
+        with statements() as sent:
+            assert upload(organiser, rows).status_code == 302
+        return len(rows) - 1, len(sent)
+
+    one_rows, one = recorded(setup.experts[:1])
+    two_rows, two = recorded(setup.experts[1:])
+    assert two_rows > one_rows and two == one
