@@ -172,7 +172,7 @@ def test_an_import_numbers_its_entries_after_those_already_numbered_in_few_state
         rows = [GOOD[0]] + [[GOOD[1 + n % 2][0], f"社工{start + n}", *GOOD[1][2:]]
                             for n in range(count)]
         with statements() as sent:
-            assert "已导入 %d 条申报" % count in send(organiser_client, rows).get_data(as_text=True)
+            assert f"已导入 {count} 条申报" in send(organiser_client, rows).get_data(as_text=True)
         return len(sent)
 
     few, many = imported(2, 0), imported(20, 2)
