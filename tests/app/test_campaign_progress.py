@@ -13,6 +13,8 @@ from review.models import PanelMember, Review, ReviewStatus
 from voting import services as voting
 from voting.models import Vote, Voter
 
+from ..conftest import add_codes
+
 
 def progress_table(html):
     """{category name: {column title: {label: (value, link, marked)}}}, or "—" for a column
@@ -371,20 +373,14 @@ def test_codes_that_stop_being_confirmed_wait_for_the_organiser(
                   public_weight=1.0)
     login(make_user(Role.ORGANISER))
 
-    def asked(count, confirmed):
-        db.session.add_all(VerificationCode(
-            phone_hmac=f"p{n}", code_hmac="c", ip_hmac="i", created_at=now - timedelta(minutes=n),
-            expires_at=now, used_at=now if n < confirmed else None) for n in range(count))
-        db.session.commit()
-
     def vote_column():
         return progress_table(client.get("/admin/campaigns/week").get_data(as_text=True))[
             "优秀热线"]["公众投票"]
 
-    asked(25, 20)
+    add_codes(25, 20, now)
     assert "近 1 小时验证码验证数（全站）" not in vote_column()
     db.session.execute(VerificationCode.__table__.delete())
-    asked(25, 2)
+    add_codes(25, 2, now)
     assert vote_column()["近 1 小时验证码验证数（全站）"] == (
         "2 / 25", "/vote/manage/week/hotlines/fraud#codes", True)
     _phases, waiting, links = campaign_list(client.get("/admin/").get_data(as_text=True))["宣传周"]

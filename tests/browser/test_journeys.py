@@ -84,6 +84,12 @@ def flash_text(page):
     return " ".join(page.locator(".flash").all_inner_texts())
 
 
+def voided_votes():
+    db.session.rollback()  # what the browser's requests committed
+    return db.session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.status == VoteStatus.VOIDED))
+
+
 def last_code(app):
     lines = (Path(app.instance_path) / "codes.jsonl").read_text(encoding="utf-8").splitlines()
     return json.loads(lines[-1])["code"]
@@ -268,10 +274,7 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         form.locator("textarea").fill("同一网段每 10 秒一票：脚本刷票")
         form.locator("button").click()
         organiser.wait_for_load_state()
-        db.session.rollback()
-        voided = db.session.scalar(select(func.count()).select_from(Vote).where(
-            Vote.status == VoteStatus.VOIDED))
-        assert voided == 12, flash_text(organiser)
+        assert voided_votes() == 12, flash_text(organiser)
 
     with trip.step("organiser-restores-a-void-found-wrong", organiser):
         act = organiser.locator("#voids .act").first
@@ -279,10 +282,7 @@ def test_a_whole_campaign_in_the_browser(app, campaign, journey, reading, tmp_pa
         act.locator("textarea").fill("核实为学校统一网络，非刷票")
         act.locator("button[type=submit]").click()
         organiser.wait_for_load_state()
-        db.session.rollback()
-        voided = db.session.scalar(select(func.count()).select_from(Vote).where(
-            Vote.status == VoteStatus.VOIDED))
-        assert voided == 0, flash_text(organiser)
+        assert voided_votes() == 0, flash_text(organiser)
         assert organiser.locator("#voids .act").count() == 2  # the void and its undoing
 
     with trip.step("organiser-previews-and-publishes", organiser):

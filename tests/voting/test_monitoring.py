@@ -13,9 +13,9 @@ from app.extensions import db
 from app.models import AuditLog, Category, Role, User
 from benchmarks.monitoring import void_form
 from voting import manage, services
-from voting.models import VerificationCode, Vote, Voter, VoteStatus
+from voting.models import Vote, Voter, VoteStatus
 
-from ..conftest import PASSWORD, csrf_token, script_votes, write_lock_is_free
+from ..conftest import PASSWORD, add_codes, csrf_token, script_votes, write_lock_is_free
 
 
 @pytest.fixture
@@ -732,12 +732,7 @@ def test_the_monitoring_says_when_codes_stop_being_confirmed(app, voted, organis
     now = utcnow()
 
     def asked(count, confirmed, hours_ago):
-        at = now - timedelta(hours=hours_ago)
-        db.session.add_all(VerificationCode(
-            phone_hmac=f"p{hours_ago}-{n}", code_hmac="c", ip_hmac=f"i{n}", created_at=at,
-            expires_at=at + timedelta(minutes=5), used_at=at if n < confirmed else None)
-            for n in range(count))
-        db.session.commit()
+        add_codes(count, confirmed, now - timedelta(hours=hours_ago))
 
     asked(40, 36, hours_ago=20)  # yesterday evening: nine in ten confirmed
     asked(30, 3, hours_ago=0.5)  # the last half hour: one in ten
