@@ -1,7 +1,7 @@
 """The vote beside the floor, in turns: requests/s and the machine's CPU per request.
 
     python -m benchmarks.cpu [--rounds 8] [--seconds 5] [--database-url URL] [--redis-url URL]
-                             [--compare DIR ...]
+                             [--compare DIR ...] [--reference]
 
 benchmarks.http gives the issue's figure: three runs of 10 s, each after a floor run. Here the
 floor and the vote take turns in more and shorter runs under the same wrk load (32
@@ -9,7 +9,10 @@ connections), all servers up at once, and each run also reads the CPU the whole 
 (/proc/stat) and the share of PostgreSQL and Redis. With ``--compare DIR`` the vote is also
 served from another checkout of the project (for instance ``git worktree add /tmp/before
 HEAD~1``), in the same turns, on the same database: a change is then measured against the code
-before it, run for run.
+before it, run for run. With ``--reference`` (PostgreSQL and Redis) the reference votes of
+benchmarks/reference.py take turns too: the vote's two round trips with no framework around them
+(``statement``), and the same limits before a one-row insert into a table with no index
+(``insert``): how far a vote of this weight, and the least durable vote, go on this machine.
 
 Prints every run and, per server, the median over the rounds of its ratio to the floor run just
 before it: by requests/s, by CPU per request (the floor's over the vote's), and by CPU per
@@ -49,8 +52,8 @@ def machine_busy():
 
 
 def group_cpu():
-    """CPU seconds of the running PostgreSQL and Redis processes ({name: seconds})."""
-    spent = {"postgres": 0.0, "redis": 0.0}
+    """CPU seconds of each running PostgreSQL and Redis process ({(group, pid): seconds})."""
+    spent = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as stat:
@@ -59,9 +62,23 @@ def group_cpu():
             continue
         name = text[text.index("(") + 1:text.rindex(")")]
         fields = text[text.rindex(")") + 2:].split()
-        for group in spent:
+        for group in GROUPS:
             if name.startswith(group):
-                spent[group] += (int(fields[11]) + int(fields[12])) / TICKS
+                spent[group, pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return spent
+
+
+#: The servers whose CPU is given apart (by the names of their processes).
+GROUPS = ("postgres", "redis")
+
+
+def group_delta(before, after):
+    """CPU seconds each group spent between two ``group_cpu`` readings. A process that ended in
+    between (an autovacuum worker) is left out, rather than subtracted: what it spent since the
+    first reading is lost, a little less than the truth, never a negative share."""
+    spent = dict.fromkeys(GROUPS, 0.0)
+    for (group, pid), seconds in after.items():
+        spent[group] += seconds - before.get((group, pid), 0.0)
     return spent
 
 
@@ -71,8 +88,8 @@ def run(url, seconds, script=None, offset=0):
     busy, groups = machine_busy(), group_cpu()
     figures = wrk(url, seconds, script=script, args=(offset,) if script else ())
     requests = max(1, figures["requests"])
-    after = group_cpu()
-    per_group = {name: 1000 * (after[name] - groups[name]) / requests for name in groups}
+    per_group = {name: 1000 * spent / requests
+                 for name, spent in group_delta(groups, group_cpu()).items()}
     return (figures["rps"], figures["requests"], 1000 * (machine_busy() - busy) / requests,
             per_group, figures["non_2xx"])
 
@@ -86,6 +103,8 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--compare", action="append", default=[], metavar="DIR",
                         help="another checkout of the project whose vote takes turns too")
+    parser.add_argument("--reference", action="store_true",
+                        help="the reference votes (benchmarks/reference.py) take turns too")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: scripts/services start installs it (Debian's package)")
@@ -93,6 +112,7 @@ def main(argv=None):
 
     from app.extensions import db
 
+    from . import reference
     from .load import make_app
 
     workers = args.workers or cpu_count() * 2 + 1
@@ -104,6 +124,9 @@ def main(argv=None):
             _category_id, entry_ids = make_load_campaign(1000, 10**6)
             voters = make_voters(1000, prefix="cpu")
             db.session.remove()
+        if args.reference:
+            app.config.update(LOAD_LIMITS)  # the keys and amounts of the servers' limits
+            references = reference.prepare(app, voters, Path(instance))
         close_connections(app)
         script = write_vote_script(Path(instance) / "vote.lua", voters, entry_ids)
         servers = [("floor", Server({}, Path(instance) / "floor.log", workers,
@@ -112,6 +135,9 @@ def main(argv=None):
             name = "vote" if number == 0 else f"vote@{root}"
             servers.append((name, Server(app_env(app), Path(instance) / f"app{number}.log",
                                          workers, settings=LOAD_LIMITS, root=root), script))
+        for kind, env in references.items() if args.reference else ():
+            servers.append((kind, Server(env, Path(instance) / f"reference-{kind}.log", workers,
+                                         app="benchmarks.reference:app"), script))
         # Each vote run starts where the runs before it stopped in the voters' orders
         # (http.VOTE_SCRIPT): a place is a (voter, entry) pair of one of wrk's threads, and a
         # thread sends at most the run's requests, so no pair comes twice. The warm-ups take
@@ -134,7 +160,7 @@ def main(argv=None):
                     if vote:
                         offset, last = offset + requests, requests
                     results[name].append((rate, busy, busy - sum(groups.values())))
-                    print(f"round {number + 1} {name:8} {rate:7.0f} req/s  CPU {busy:.3f} ms/req"
+                    print(f"round {number + 1} {name:9} {rate:7.0f} req/s  CPU {busy:.3f} ms/req"
                           f"  (PostgreSQL {groups['postgres']:.3f}, Redis {groups['redis']:.3f})"
                           + (f"  {bad} non-2xx" if bad else ""), flush=True)
         finally:
