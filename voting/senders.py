@@ -4,17 +4,15 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
 
+from app.background import Busy, Threads
 from app.database import utcnow
 
 from .phones import mask
@@ -35,9 +33,8 @@ class SenderBusy(SendError):
     """This process has as many codes on their way as it may (CODE_SENDER_PENDING)."""
 
 
-#: This process's sender threads, made on first use (and again in a forked worker).
-_senders = {"pid": None, "pool": None, "pending": 0}
-_senders_lock = threading.Lock()
+#: This process's sender threads (made on first use, and again in a forked worker).
+_senders = Threads("code-sender", "CODE_SENDER_THREADS", "CODE_SENDER_PENDING")
 
 
 def in_background(app, function, *args):
@@ -46,29 +43,15 @@ def in_background(app, function, *args):
     it chooses (CODE_SENDER_WAIT): a slow or hung gateway holds a thread, not a gunicorn worker,
     which would leave every other visitor waiting. SenderBusy once CODE_SENDER_PENDING calls
     are under way or queued in this process: a hung gateway piles up nothing."""
-    with _senders_lock:
-        if _senders["pid"] != os.getpid():
-            _senders.update(pid=os.getpid(), pending=0, pool=ThreadPoolExecutor(
-                max_workers=app.config["CODE_SENDER_THREADS"], thread_name_prefix="code-sender"))
-        if _senders["pending"] >= app.config["CODE_SENDER_PENDING"]:
-            raise SenderBusy("too many codes on their way")
-        _senders["pending"] += 1
-
-    def run():
-        try:
-            with app.app_context():
-                return function(*args)
-        finally:
-            with _senders_lock:
-                _senders["pending"] -= 1
-
-    return _senders["pool"].submit(run)
+    try:
+        return _senders.submit(app, function, *args)
+    except Busy as error:
+        raise SenderBusy("too many codes on their way") from error
 
 
 def pending_sends():
     """How many codes this process has on their way (the tests wait for none)."""
-    with _senders_lock:
-        return _senders["pending"] if _senders["pid"] == os.getpid() else 0
+    return _senders.pending()
 
 
 def signature_headers(secret, body, now=None):
