@@ -98,6 +98,7 @@ def _register_blueprints(app):
     from voting.board import bp as board_bp
     from voting.views import bp as voting_bp
 
+    from .admin import outbox  # noqa: F401 (its routes are on the admin blueprint)
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp

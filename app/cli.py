@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import campaign_io
+from . import campaign_io, mail
 from .auth import services as account_services
 from .config import PROJECT_ROOT
 from .extensions import db
@@ -19,6 +19,7 @@ from .models.audit import set_actor
 users_cli = AppGroup("users", help="Manage staff accounts.")
 campaign_cli = AppGroup("campaign", help="Import and export campaign files (YAML).")
 demo_cli = AppGroup("demo", help="The demo campaigns.")
+mail_cli = AppGroup("mail", help="The outbox: mails waiting to leave.")
 
 DEMO_FILES = ("demo/gz-2020-social-work-week.yaml", "demo/gx-2020-children-week.yaml")
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
@@ -161,7 +162,25 @@ def backup_command(output):
                f"{summary['pages']} pages, integrity ok ({rows})")
 
 
+@mail_cli.command("send")
+def send_waiting_mail():
+    """Send every waiting mail now, whatever its wait after a failed try (cron may run it every
+    few minutes). Exits 1 if some did not leave."""
+    waiting = mail.retry_now()
+    db.session.commit()
+    click.echo(f"{waiting} mail(s) waiting")
+
+    def report(done):
+        click.echo(f"... {done.taken} taken: {done.sent} sent, {done.retrying} to be tried again, "
+                   f"{done.abandoned} given up")
+
+    done = mail.deliver_all(report)
+    click.echo(f"sent {done.sent}, to be tried again {done.retrying}, given up {done.abandoned}")
+    if done.retrying or done.abandoned:
+        raise click.exceptions.Exit(1)
+
+
 def register(app):
-    for group in (users_cli, campaign_cli, demo_cli):
+    for group in (users_cli, campaign_cli, demo_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)

@@ -88,6 +88,18 @@ class DefaultConfig:
     MAIL_USE_SSL = False
     MAIL_TIMEOUT = 10
     MAIL_DEFAULT_SENDER = "noreply@localhost"
+    #: Mails leave from threads of each process after their change commits (app/mail.py): a slow
+    #: mail server holds a thread, not a request.
+    MAIL_THREADS = 2
+    #: Deliveries one process may have under way or queued; past it a change's mails wait for
+    #: the next delivery (they are in the outbox either way).
+    MAIL_PENDING = 64
+    #: Mails one delivery takes at most besides those of its own change (the backlog).
+    MAIL_BATCH = 50
+    #: After a failed try a mail waits this many seconds, twice as long after each further one,
+    #: at most an hour; it is given up once it has not left for MAIL_GIVE_UP_HOURS.
+    MAIL_RETRY_SECONDS = 60
+    MAIL_GIVE_UP_HOURS = 48
     #: Absolute URL of the site, used in links inside mails (password reset, approval).
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 

@@ -24,6 +24,7 @@ from app import create_app
 from app.config import PROJECT_ROOT
 from app.database import WRITE_LOCK_KEY, dispose_engines, utcnow
 from app.extensions import db
+from app.mail import wait_for_deliveries
 from app.models import Agency, Campaign, Category, Criterion, Role, User, UserStatus
 from benchmarks.harness import free_port
 
@@ -152,6 +153,8 @@ def make_app(tmp_path, migrated_db, postgres):
         return application
 
     yield build
+    # A mail thread still delivering would write to a database about to go.
+    assert wait_for_deliveries(), "a mail delivery did not end"
     for application in made["apps"]:
         with application.app_context():
             dispose_engines()  # before the database goes

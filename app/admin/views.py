@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import campaign_io, progress
+from .. import campaign_io, mail, progress
 from ..auth import services as account_services
 from ..database import utcnow
 from ..extensions import db
@@ -68,7 +68,8 @@ def index():
         User.status == UserStatus.PENDING))
     now = utcnow()
     return render_template("admin/index.html", page=page, pending=pending, now=now,
-                           waiting=progress.waiting(page.items, now), import_form=ImportForm())
+                           waiting=progress.waiting(page.items, now), import_form=ImportForm(),
+                           undelivered=mail.undelivered_count())
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""Shared models: accounts, agencies, campaigns with their categories and rubrics, the audit log."""
+"""Shared models: accounts, agencies, campaigns with their categories and rubrics, the audit log,
+the outbox of mails."""
 from .accounts import Agency, Role, User, UserStatus
 from .audit import AuditLog
 from .campaigns import (
@@ -10,6 +11,7 @@ from .campaigns import (
     Kind,
     TallyVisibility,
 )
+from .mail import MailStatus, OutgoingMail
 
 __all__ = [
     "PHASES",
@@ -20,6 +22,8 @@ __all__ = [
     "Category",
     "Criterion",
     "Kind",
+    "MailStatus",
+    "OutgoingMail",
     "Role",
     "TallyVisibility",
     "User",

@@ -23,7 +23,7 @@ ORGANISER_ONLY = {
     "admin.accounts", "admin.audit", "admin.campaign", "admin.decide_account",
     "admin.delete_category", "admin.edit_campaign", "admin.edit_category",
     "admin.export_campaign", "admin.import_campaign", "admin.index", "admin.invite_expert",
-    "admin.new_campaign", "admin.new_category",
+    "admin.new_campaign", "admin.new_category", "admin.outbox", "admin.retry_mail",
     "nominations.decide", "nominations.export_entries", "nominations.import_entries",
     "nominations.moderate", "nominations.queue",
     "results.answer", "results.download", "results.preview", "results.publish",
