@@ -21,6 +21,9 @@ class Figure:
     value: int | str  # a count is shown in the reader's locale
     url: str | None = None
     attention: bool = False
+    #: The same for every category (the site's codes): the organiser's list shows it once a
+    #: campaign, where it first stands.
+    site_wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,15 @@ def waiting(campaigns, now):
     categories = [category for campaign in campaigns for category in campaign.categories]
     counted = _counted(categories, now)
     marked = {campaign.id: [] for campaign in campaigns}
+    shown = {campaign.id: set() for campaign in campaigns}  # the site-wide figures listed
     for category in categories:
-        marked[category.campaign_id] += [
-            (category, figure) for figures in counted for figure in figures.get(category.id, ())
-            if figure.attention]
+        for figures in counted:
+            for figure in figures.get(category.id, ()):
+                if not figure.attention or figure.label in shown[category.campaign_id]:
+                    continue
+                if figure.site_wide:
+                    shown[category.campaign_id].add(figure.label)
+                marked[category.campaign_id].append((category, figure))
     return marked
 
 

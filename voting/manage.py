@@ -285,7 +285,8 @@ def _progress(categories, now):
             if codes.low:
                 figures[category.id].append(Figure(
                     _("Codes confirmed in the last hour (whole site)"),
-                    f"{codes.confirmed} / {codes.asked}", monitoring + "#codes", attention=True))
+                    f"{codes.confirmed} / {codes.asked}", monitoring + "#codes", attention=True,
+                    site_wide=True))
         figures[category.id].append(Figure(_("Voided"), voided.get(category.id, 0), monitoring))
     return figures
 
