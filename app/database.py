@@ -17,7 +17,7 @@ engine to the same database whose connections stay in autocommit (``AUTOCOMMIT_B
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, Enum, Float, event, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -93,18 +93,20 @@ def lock_free(view):
 
 def _may_write():
     """Whether the transaction about to begin may write: commands, scripts, unsafe methods, but
-    not the read a request does first inside ``reading_first``."""
+    not a read inside ``reading_first`` (a request's or a command's)."""
+    if has_app_context() and g.get("reading_first"):
+        return False
     if not has_request_context():
         return True
-    return request.method not in SAFE_METHODS and not g.get("reading_first")
+    return request.method not in SAFE_METHODS
 
 
 @contextmanager
 def reading_first(session):
     """A long read that decides a short write, without holding the write lock through the read:
-    inside the block the request's transaction only reads (SQLite's deferred BEGIN, which never
-    waits on a writer; no advisory lock on PostgreSQL), and it ends with the block. What the
-    request writes afterwards begins a transaction of its own with the lock, as usual.
+    inside the block the transaction of the request (or command) only reads (SQLite's deferred
+    BEGIN, which never waits on a writer; no advisory lock on PostgreSQL), and it ends with the
+    block. What it writes afterwards begins a transaction of its own with the lock, as usual.
 
     The transaction open when the block begins (the signed-in user's read) is ended first; the
     block must not write, and whatever it read may change before the write: the write must hold

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 
 from app import campaign_io
 from app.cli import as_cli
-from app.database import utcnow
+from app.database import reading_first, utcnow
 from app.extensions import db
 from app.models import Category
 
-from .exchange import ImportRefused, export_file, import_rows
+from .exchange import ImportRefused, check_rows, create_entries, export_file
 from .models import Entry, EntryStatus
 from .services import assign_number
 from .tabular import TableError, read_table
@@ -90,10 +90,12 @@ def import_command(slug, key, path):
         def progress(done, _total):
             bar.update(done - bar.pos)
         try:
-            report = import_rows(category, header, rows, utcnow(), progress)
+            # Checked without the site's write lock, written in one short write (as the page).
+            with reading_first(db.session):
+                report, checked = check_rows(category, header, rows, progress)
+            create_entries(category, report, checked, utcnow())
             db.session.commit()
         except ImportRefused as refused:
-            db.session.rollback()
             report = refused.report
     for name in report.unknown_columns:
         click.echo(f"ignored column: {name}", err=True)

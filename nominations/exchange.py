@@ -60,8 +60,22 @@ class ImportRefused(Exception):
         self.report = report
 
 
-def import_rows(category, header, rows, now, progress=None):
-    """Create one submitted (or approved) entry per row; all rows or none.
+@dataclass(frozen=True)
+class CheckedRow:
+    """A row of an import that passed every check: what its entry will be."""
+
+    agency_id: int
+    title: str
+    summary: str
+    details: dict
+    status: str
+
+
+def check_rows(category, header, rows, progress=None):
+    """Check every row of an import: (report, [CheckedRow, ...]), or ImportRefused with the
+    report if any row is wrong. Reads only (the agencies): the caller may run it outside the
+    site's write lock (``app.database.reading_first``), so that a long file holds up no other
+    change while it is checked.
 
     Every row goes through the kind's form in submit mode, the agency must exist, and a
     ``status`` column may say ``approved`` for nominations already checked on paper.
@@ -72,14 +86,14 @@ def import_rows(category, header, rows, now, progress=None):
     if "title" not in columns or "agency" not in columns:
         report.refused.append((1, [_("The first row must name the columns, with agency and title.")]))
         raise ImportRefused(report)
-    agencies = {a.name: a for a in db.session.scalars(select(Agency))}
+    agencies = dict(db.session.execute(select(Agency.name, Agency.id)).all())
     form_class = FORMS[str(category.kind)]
-    prepared = []
+    checked = []
     for index, row in enumerate(rows, start=2):
         values = {name: value for name, value in zip(columns, row, strict=False) if name}
         messages = []
-        agency = agencies.get(values.get("agency", ""))
-        if agency is None:
+        agency_id = agencies.get(values.get("agency", ""))
+        if agency_id is None:
             messages.append(_("agency: no registered agency has this name"))
         status = values.get("status") or EntryStatus.SUBMITTED.value
         if status not in IMPORT_STATUSES:
@@ -92,16 +106,23 @@ def import_rows(category, header, rows, now, progress=None):
         if messages:
             report.refused.append((index, messages))
         else:
-            prepared.append((agency, form, status))
+            checked.append(CheckedRow(agency_id, form.title.data, form.summary.data or "",
+                                      form.details(), status))
         if progress:
             progress(index - 1, len(rows))
     if report.refused:
         raise ImportRefused(report)
+    return report, checked
+
+
+def create_entries(category, report, checked, now):
+    """Write the checked rows of an import as entries of ``category``, numbered after those
+    already numbered (one statement raises the counter): the import's short write. Returns
+    the report with its entries."""
     report.created = [
-        Entry(category=category, agency=agency, title=form.title.data,
-              summary=form.summary.data or "", details=form.details(),
-              status=EntryStatus(status), submitted_at=now)
-        for agency, form, status in prepared]
+        Entry(category=category, agency_id=row.agency_id, title=row.title, summary=row.summary,
+              details=row.details, status=EntryStatus(row.status), submitted_at=now)
+        for row in checked]
     if report.created:
         assign_numbers(category, report.created)
         db.session.add_all(report.created)
