@@ -165,9 +165,14 @@ def backup_command(output):
 @mail_cli.command("send")
 def send_waiting_mail():
     """Send every waiting mail now, whatever its wait after a failed try (cron may run it every
-    few minutes). Exits 1 if some did not leave."""
+    few minutes), and forget the mails finished more than MAIL_KEEP_DAYS ago. Exits 1 if some
+    did not leave."""
+    forgotten = mail.forget_finished()
     waiting = mail.retry_now()
     db.session.commit()
+    if forgotten:
+        click.echo(f"{forgotten} mail(s) sent or given up over "
+                   f"{current_app.config['MAIL_KEEP_DAYS']} days ago forgotten")
     click.echo(f"{waiting} mail(s) waiting")
 
     def report(done):

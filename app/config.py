@@ -100,6 +100,9 @@ class DefaultConfig:
     #: at most an hour; it is given up once it has not left for MAIL_GIVE_UP_HOURS.
     MAIL_RETRY_SECONDS = 60
     MAIL_GIVE_UP_HOURS = 48
+    #: Days a sent or given-up mail stays in the outbox (who was sent what, and when); `mail
+    #: send` removes older ones (an address is personal data: kept no longer than useful).
+    MAIL_KEEP_DAYS = 90
     #: Absolute URL of the site, used in links inside mails (password reset, approval).
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import bindparam, event, func, inspect, or_, select, update
+from sqlalchemy import bindparam, delete, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from .background import Busy, Threads
@@ -318,3 +318,12 @@ def retry_now():
         OutgoingMail.status == MailStatus.PENDING).values(not_before=None))
     return db.session.scalar(select(func.count()).where(
         OutgoingMail.status == MailStatus.PENDING))
+
+
+def forget_finished(now=None):
+    """Remove the mails sent or given up more than MAIL_KEEP_DAYS ago; returns how many."""
+    now = now or utcnow()
+    before = now - timedelta(days=current_app.config["MAIL_KEEP_DAYS"])
+    result = db.session.execute(delete(OutgoingMail).where(
+        OutgoingMail.status != MailStatus.PENDING, OutgoingMail.finished_at < before))
+    return result.rowcount

@@ -327,3 +327,25 @@ def test_the_send_command_says_what_did_not_leave_and_fails(make_app, make_user)
         result = app.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == "sent 0, to be tried again 1, given up 0"
+
+
+def test_finished_mails_are_forgotten_after_the_keeping_time(app, runner):
+    """`mail send` removes the mails sent or given up over MAIL_KEEP_DAYS (90) ago: an address
+    is kept no longer than useful. Waiting mails, however old, stay."""
+    long_ago = utcnow() - timedelta(days=91)
+    db.session.add_all([
+        OutgoingMail(recipient="old-sent@example.org", subject="s", body="", attempts=1,
+                     status=MailStatus.SENT, created_at=long_ago, finished_at=long_ago),
+        OutgoingMail(recipient="old-gone@example.org", subject="s", body="b", attempts=1,
+                     status=MailStatus.ABANDONED, created_at=long_ago, finished_at=long_ago),
+        OutgoingMail(recipient="recent@example.org", subject="s", body="", attempts=1,
+                     status=MailStatus.SENT, finished_at=utcnow() - timedelta(days=89)),
+        OutgoingMail(recipient="waiting@example.org", subject="s", body="b", attempts=3,
+                     created_at=long_ago, not_before=utcnow() + timedelta(hours=1))])
+    db.session.commit()
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "2 mail(s) sent or given up over 90 days ago forgotten")
+    assert [(row.recipient, row.status) for row in mails()] == [
+        ("recent@example.org", MailStatus.SENT), ("waiting@example.org", MailStatus.SENT)]
