@@ -180,7 +180,7 @@ def send_soon(ids=(), everything=False):
     outbox for the next one."""
     app = current_app._get_current_object()
     if app.config["MAIL_BACKEND"] == "console":
-        _deliver(ids, everything)
+        _deliver_logged(list(ids), everything)  # the change is committed: never undo its answer
         return
     try:
         _threads.submit(app, _deliver_logged, list(ids), everything)

@@ -349,3 +349,20 @@ def test_finished_mails_are_forgotten_after_the_keeping_time(app, runner):
         "2 mail(s) sent or given up over 90 days ago forgotten")
     assert [(row.recipient, row.status) for row in mails()] == [
         ("recent@example.org", MailStatus.SENT), ("waiting@example.org", MailStatus.SENT)]
+
+
+def test_a_delivery_that_fails_leaves_the_change_and_its_mail(app, make_user, monkeypatch,
+                                                              caplog):
+    """The change is committed before its mail leaves: a delivery that fails (here the
+    database refusing the delivery's write) is logged, the request answers as usual, and the
+    mail waits in the outbox for the next delivery."""
+    def refused(*_args):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(outbox, "_claim", refused)
+    make_user(Role.EXPERT, email="new@example.org")
+    with caplog.at_level("ERROR", logger="app.mail"):
+        ask_reset(app.test_client(), "new@example.org")
+    assert "mail delivery failed" in caplog.text
+    [row] = mails()
+    assert (row.recipient, row.status, row.attempts) == ("new@example.org", MailStatus.PENDING, 0)
