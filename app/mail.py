@@ -230,16 +230,23 @@ def deliver(ids=(), more=None, now=None):
 
 
 def deliver_all(report=None):
-    """Deliveries one after the other until no mail's time has come: what they did together.
+    """Deliveries one after the other until no mail's time has come, or as many as the mails
+    pending at the start fill (a mail tried again at once, with MAIL_RETRY_SECONDS at 0, would
+    otherwise keep them going while the server is down): what they did together.
     ``report(delivery)`` is called after each (the command's progress)."""
+    batch = max(1, current_app.config["MAIL_BATCH"])
+    pending = db.session.scalar(select(func.count()).where(
+        OutgoingMail.status == MailStatus.PENDING))
+    db.session.rollback()  # no transaction held while the server is talked to
     done = Delivery()
-    while True:
-        delivery = deliver()
+    for _pass in range(pending // batch + 1):
+        delivery = deliver(more=batch)
         if not delivery.taken:
-            return done
+            break
         done += delivery
         if report:
             report(done)
+    return done
 
 
 def _claim(ids, more, now):
@@ -248,7 +255,10 @@ def _claim(ids, more, now):
     due = ((table.c.status == MailStatus.PENDING)
            & or_(table.c.not_before.is_(None), table.c.not_before <= now)
            & or_(table.c.taken_at.is_(None), table.c.taken_at <= now - LEASE))
-    backlog = select(table.c.id).where(due).order_by(table.c.id).limit(more).scalar_subquery()
+    # Never tried first, then those whose time came first.
+    backlog = (select(table.c.id).where(due)
+               .order_by(table.c.not_before.asc().nulls_first(), table.c.id)
+               .limit(more).scalar_subquery())
     chosen = or_(table.c.id.in_(ids), table.c.id.in_(backlog)) if ids else table.c.id.in_(backlog)
     statement = (update(table).where(due, chosen)
                  .values(taken_at=now, attempts=table.c.attempts + 1)

@@ -366,3 +366,18 @@ def test_a_delivery_that_fails_leaves_the_change_and_its_mail(app, make_user, mo
     assert "mail delivery failed" in caplog.text
     [row] = mails()
     assert (row.recipient, row.status, row.attempts) == ("new@example.org", MailStatus.PENDING, 0)
+
+
+def test_sending_everything_ends_while_the_server_is_down(make_app):
+    """With no wait between tries (MAIL_RETRY_SECONDS=0) a failed mail is due again at once:
+    `mail send` and the organiser's button still end, after as many deliveries as the waiting
+    mails fill, each mail tried about once."""
+    app = smtp_app(make_app, free_port(), MAIL_TIMEOUT=2, MAIL_RETRY_SECONDS=0, MAIL_BATCH=2)
+    with app.app_context():
+        db.session.add_all([OutgoingMail(recipient=f"m{n}@example.org", subject="s", body="b")
+                            for n in range(5)])
+        db.session.commit()
+        done = outbox.deliver_all()
+        assert done.sent == 0 and 5 <= done.retrying <= 6
+        assert {row.status for row in mails()} == {MailStatus.PENDING}
+        assert sorted(row.attempts for row in mails()) in ([1, 1, 1, 1, 1], [1, 1, 1, 1, 2])
