@@ -54,8 +54,8 @@ class Threads:
             return self._pending if self._pid == os.getpid() else 0
 
     def wait(self, timeout=10):
-        """Wait until none is under way (at most ``timeout`` seconds): whether none is. For the
-        command line, which must not end before its calls, and for the tests."""
+        """Wait until none is under way (at most ``timeout`` seconds): whether none is (the
+        tests wait so before they look at what the calls did, or drop their database)."""
         deadline = time.monotonic() + timeout
         while self.pending() and time.monotonic() < deadline:
             time.sleep(0.01)
