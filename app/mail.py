@@ -149,8 +149,7 @@ def queue_mail(session, to, subject, body):
     session's transaction, and it leaves after the commit (``send_soon``)."""
     if isinstance(session, scoped_session):
         session = session()
-    mail = OutgoingMail(recipient=str(to), subject=str(subject)[:200], body=str(body),
-                        status=MailStatus.PENDING, attempts=0, last_error="")
+    mail = OutgoingMail(recipient=str(to), subject=str(subject)[:200], body=str(body))
     session.add(mail)
     session.info.setdefault(OUTBOX_KEY, []).append(mail)
 
@@ -213,12 +212,11 @@ def wait_for_deliveries(timeout=10):
     return _threads.wait(timeout)
 
 
-def deliver(ids=(), more=None, now=None):
+def deliver(ids=(), more=None):
     """One delivery: the pending mails ``ids`` and up to ``more`` (MAIL_BATCH) others whose time
-    has come, oldest first. Returns its ``Delivery``."""
+    has come, never tried first. Returns its ``Delivery``."""
     config = current_app.config
-    now = now or utcnow()
-    taken = _claim(list(ids), config["MAIL_BATCH"] if more is None else more, now)
+    taken = _claim(list(ids), config["MAIL_BATCH"] if more is None else more, utcnow())
     if not taken:
         return Delivery()
     mails = [Mail(row.recipient, row.subject, row.body) for row in taken]
@@ -259,8 +257,7 @@ def _claim(ids, more, now):
     backlog = (select(table.c.id).where(due)
                .order_by(table.c.not_before.asc().nulls_first(), table.c.id)
                .limit(more).scalar_subquery())
-    chosen = or_(table.c.id.in_(ids), table.c.id.in_(backlog)) if ids else table.c.id.in_(backlog)
-    statement = (update(table).where(due, chosen)
+    statement = (update(table).where(due, or_(table.c.id.in_(ids), table.c.id.in_(backlog)))
                  .values(taken_at=now, attempts=table.c.attempts + 1)
                  .returning(table.c.id, table.c.recipient, table.c.subject, table.c.body,
                             table.c.created_at, table.c.attempts))
@@ -276,13 +273,17 @@ def _settle(taken, outcomes, now, config):
     for row, failure in zip(taken, outcomes, strict=True):
         if failure is None:
             sent.append(row.id)
-        elif failure.lasting or row.created_at < give_up_before:
-            abandoned.append({"mail_id": row.id, "error": failure.reason[:2000]})
+            continue
+        error = failure.reason[:2000]
+        if failure.lasting or row.created_at < give_up_before:
+            abandoned.append({"mail_id": row.id, "error": error})
+            log.error("mail given up: %s (%s): %s", row.recipient, row.subject, error)
         else:
             wait = min(timedelta(seconds=config["MAIL_RETRY_SECONDS"] * 2 ** (row.attempts - 1)),
                        LONGEST_WAIT)
-            retrying.append({"mail_id": row.id, "error": failure.reason[:2000],
-                             "until": now + wait})
+            retrying.append({"mail_id": row.id, "error": error, "until": now + wait})
+            log.warning("mail not sent, tried again later: %s (%s): %s", row.recipient,
+                        row.subject, error)
     with db.engine.begin() as connection:
         if sent:
             connection.execute(update(table).where(table.c.id.in_(sent)).values(
@@ -296,14 +297,6 @@ def _settle(taken, outcomes, now, config):
             connection.execute(update(table).where(table.c.id == bindparam("mail_id")).values(
                 last_error=bindparam("error"), not_before=bindparam("until"), taken_at=None),
                 retrying)
-    by_id = {row.id: row for row in taken}
-    for item in abandoned:
-        log.error("mail given up: %s (%s): %s", by_id[item["mail_id"]].recipient,
-                  by_id[item["mail_id"]].subject, item["error"])
-    for item in retrying:
-        log.warning("mail not sent, tried again later: %s (%s): %s",
-                    by_id[item["mail_id"]].recipient, by_id[item["mail_id"]].subject,
-                    item["error"])
     return Delivery(len(sent), len(retrying), len(abandoned))
 
 
@@ -323,17 +316,14 @@ def undelivered_count():
 def retry_now():
     """Every pending mail may be tried at once (the organiser's button, the command): its wait
     after a failed try is over. Those a delivery has under way are left to it. Returns how many
-    mails are pending."""
-    db.session.execute(update(OutgoingMail).where(
-        OutgoingMail.status == MailStatus.PENDING).values(not_before=None))
-    return db.session.scalar(select(func.count()).where(
-        OutgoingMail.status == MailStatus.PENDING))
+    mails are pending (the rows the update matched)."""
+    return db.session.execute(update(OutgoingMail).where(
+        OutgoingMail.status == MailStatus.PENDING).values(not_before=None)).rowcount
 
 
-def forget_finished(now=None):
+def forget_finished():
     """Remove the mails sent or given up more than MAIL_KEEP_DAYS ago; returns how many."""
-    now = now or utcnow()
-    before = now - timedelta(days=current_app.config["MAIL_KEEP_DAYS"])
+    before = utcnow() - timedelta(days=current_app.config["MAIL_KEEP_DAYS"])
     result = db.session.execute(delete(OutgoingMail).where(
         OutgoingMail.status != MailStatus.PENDING, OutgoingMail.finished_at < before))
     return result.rowcount
